@@ -1,0 +1,1 @@
+"""The `bigcats` command: parse, call the library, print. Nothing else lives here."""
