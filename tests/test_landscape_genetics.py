@@ -1,0 +1,147 @@
+"""Landscape genetics: genetic distance, Mantel / partial Mantel / MMRR, and surface ranking.
+
+The ranking is checked by simulation with known truth: genetic distances are generated from the
+least-cost distance on one surface (a wall with a gap), and that surface must rank first among
+decoys, beyond isolation by distance.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from connectivity.landscape_genetics import (
+    compare_surfaces,
+    least_cost_distances_between,
+    mantel,
+    mmrr,
+    partial_mantel,
+    upper,
+)
+from genetics.distance import shared_allele_distance
+from genetics.model import Genotypes
+
+
+def test_shared_allele_distance_hand_example():
+    # locus 1: A=100/104, B=100/104 (share 2), C=108/108 (shares 0 with A), D=100/108 (shares 1 with A)
+    # locus 2: A=200/200, B=200/204 (share 1), C missing, D=204/204 (share 0)
+    a = np.array([
+        [[100, 104], [200, 200]],
+        [[100, 104], [200, 204]],
+        [[108, 108], [0, 0]],
+        [[100, 108], [204, 204]],
+    ])
+    g = Genotypes.from_arrays(a, ["A", "B", "C", "D"], ["L1", "L2"])
+    d, n = shared_allele_distance(g)
+    assert n[0, 2] == 1 and n[0, 1] == 2
+    assert d[0, 1] == pytest.approx(1 - (2 + 1) / 4)
+    assert d[0, 2] == pytest.approx(1.0)
+    assert d[0, 3] == pytest.approx(1 - (1 + 0) / 4)
+    # C vs D: locus 1 only: 108/108 vs 100/108 share one allele copy
+    assert d[2, 3] == pytest.approx(1 - 1 / 2)
+    assert np.allclose(d, d.T) and np.all(np.diag(d) == 0)
+
+
+def test_shared_allele_distance_no_common_locus_is_nan():
+    a = np.array([[[100, 104], [0, 0]], [[0, 0], [200, 204]]])
+    g = Genotypes.from_arrays(a, ["A", "B"], ["L1", "L2"])
+    d, n = shared_allele_distance(g)
+    assert n[0, 1] == 0 and np.isnan(d[0, 1])
+
+
+def _random_distance(n, rng):
+    pts = rng.random((n, 2))
+    return np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
+
+
+def test_mantel_perfect_and_independent():
+    rng = np.random.default_rng(0)
+    d = _random_distance(25, rng)
+    res = mantel(d, 3 * d + 1, permutations=199, seed=3)
+    assert res.statistic == pytest.approx(1.0)
+    assert res.p_value == pytest.approx(1 / 200)
+    e = _random_distance(25, rng)
+    res2 = mantel(d, e, permutations=199, seed=3)
+    assert abs(res2.statistic) < 0.3 and res2.p_value > 0.01
+
+
+def test_mantel_r_is_pearson_of_upper_triangles():
+    rng = np.random.default_rng(1)
+    d, e = _random_distance(15, rng), _random_distance(15, rng)
+    r = mantel(d, e, permutations=9).statistic
+    assert r == pytest.approx(np.corrcoef(upper(d), upper(e))[0, 1])
+
+
+def test_partial_mantel_removes_the_control():
+    rng = np.random.default_rng(2)
+    euclid = _random_distance(30, rng)
+    genetic = 2 * euclid + 0.01 * rng.random((30, 30))
+    genetic = (genetic + genetic.T) / 2
+    np.fill_diagonal(genetic, 0)
+    decoy = euclid + 0.5 * _random_distance(30, rng)  # correlated with genetic only via euclid
+    assert mantel(genetic, decoy, permutations=99).statistic > 0.5
+    pm = partial_mantel(genetic, decoy, euclid, permutations=199, seed=1)
+    assert abs(pm.statistic) < 0.2
+
+
+def test_permutations_identical_across_executors_and_deterministic():
+    rng = np.random.default_rng(4)
+    d, e = _random_distance(20, rng), _random_distance(20, rng)
+    serial = mantel(d, e, permutations=450, seed=7)
+    with ThreadPoolExecutor(2) as ex:
+        threaded = mantel(d, e, permutations=450, seed=7, executor=ex)
+    assert serial == threaded
+    t1 = mmrr(d, {"e": e}, permutations=300, seed=5)
+    with ThreadPoolExecutor(2) as ex:
+        t2 = mmrr(d, {"e": e}, permutations=300, seed=5, executor=ex)
+    assert t1.equals(t2)
+
+
+def test_mmrr_recovers_coefficients():
+    rng = np.random.default_rng(5)
+    x1, x2 = _random_distance(30, rng), _random_distance(30, rng)
+    y = 3 * x1 + 0.0 * x2
+    tab = mmrr(y, {"x1": x1, "x2": x2}, permutations=199, seed=2).set_index("term")
+    assert tab.loc["R2", "estimate"] == pytest.approx(1.0)
+    assert tab.loc["x1", "estimate"] == pytest.approx(1.0, abs=0.02)  # standardised
+    assert tab.loc["x1", "p_value"] <= 0.01
+
+
+def test_true_surface_ranks_first_in_simulation():
+    """Known truth: genetic distance = least-cost distance on a wall-with-gap surface + noise."""
+    rng = np.random.default_rng(11)
+    shape = (40, 40)
+    valid = np.ones(shape, dtype=bool)
+    flat = np.ones(shape)
+    wall = flat.copy()
+    wall[:, 19:21] = 200.0
+    wall[2:6, 19:21] = 1.0  # one gap near the top
+    wrong = flat.copy()
+    wrong[19:21, :] = 200.0  # a horizontal wall that does not exist
+    wrong[34:38, 19:21] = 1.0
+    n = 36
+    rows = rng.integers(0, 40, n)
+    cols = np.concatenate([rng.integers(0, 17, n // 2), rng.integers(23, 40, n - n // 2)])
+    true = least_cost_distances_between(wall, valid, rows, cols, 1.0)
+    noise = rng.normal(0, 0.05 * true.std(), (n, n))
+    genetic = true + (noise + noise.T) / 2
+    np.fill_diagonal(genetic, 0)
+    euclid = np.hypot(rows[:, None] - rows[None, :], cols[:, None] - cols[None, :]).astype(float)
+    surfaces = {
+        "wall": true,
+        "wrong_wall": least_cost_distances_between(wrong, valid, rows, cols, 1.0),
+        "flat": least_cost_distances_between(flat, valid, rows, cols, 1.0),
+    }
+    table = compare_surfaces(genetic, surfaces, euclid, permutations=99, seed=1)
+    best = table.loc[table["rank"] == 1].iloc[0]
+    assert best["surface"] == "wall"
+    assert best["partial_mantel_p"] <= 0.02
+    assert set(table["surface"]) == {"euclidean", "wall", "wrong_wall", "flat"}
+
+
+def test_same_cell_samples_have_zero_distance():
+    valid = np.ones((5, 5), dtype=bool)
+    d = least_cost_distances_between(np.ones((5, 5)), valid, np.array([1, 1, 4]), np.array([1, 1, 4]), 1.0)
+    assert d[0, 1] == 0 and d[0, 2] == pytest.approx(3 * np.sqrt(2))
