@@ -20,7 +20,7 @@ from .common import info
 
 # Modules that contribute verbs; each has genetics_commands, connectivity_commands,
 # root_commands and demo_steps (see cli/genotype_files.py for the shape).
-COMMAND_MODULES = ("genotype_files", "identify", "popgen", "landscape", "circuit", "planning")
+COMMAND_MODULES = ("genotype_files", "identify", "popgen", "landscape", "circuit", "landgen", "planning")
 
 
 def _version() -> str:
