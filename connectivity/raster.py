@@ -22,7 +22,19 @@ import numpy as np
 from genetics.errors import InputDataError
 from genetics.io.atomic import atomic_path
 
-__all__ = ["Raster", "read_raster", "write_raster", "DEFAULT_NODATA"]
+__all__ = [
+    "Raster",
+    "read_raster",
+    "write_raster",
+    "DEFAULT_NODATA",
+    "check_aligned",
+    "align_to",
+    "laea_crs",
+    "to_metric",
+    "require_metric",
+    "raster_bounds",
+    "RESAMPLING",
+]
 
 #: Nodata value written when a raster has none (Circuitscape's convention).
 DEFAULT_NODATA: float = -9999.0
@@ -214,3 +226,225 @@ def _write_ascii_grid(path: Path, raster: Raster, value_format: str) -> None:
         with open(tmp, "w", encoding="ascii") as fh:
             fh.write(header)
             np.savetxt(fh, values, fmt=value_format, delimiter=" ")
+
+
+# --------------------------------------------------------------------------------------
+# Alignment and reprojection
+
+#: Resampling methods accepted by :func:`align_to` and :func:`to_metric`.
+RESAMPLING = ("nearest", "bilinear", "cubic", "average", "mode", "min", "max")
+
+
+def raster_bounds(raster: Raster) -> tuple[float, float, float, float]:
+    """(left, bottom, right, top) in map units."""
+    t = raster.transform
+    rows, cols = raster.shape
+    xs = [t.c, t.c + cols * t.a]  # type: ignore[attr-defined]
+    ys = [t.f, t.f + rows * t.e]  # type: ignore[attr-defined]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def _same_crs(a: object | None, b: object | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return a == b
+
+
+def _same_transform(a: object, b: object, cell: float) -> bool:
+    tol = 1e-6 * max(cell, 1e-12)
+    return all(abs(x - y) <= tol for x, y in zip(tuple(a)[:6], tuple(b)[:6]))  # type: ignore[arg-type]
+
+
+def check_aligned(rasters: "list[Raster] | tuple[Raster, ...]", names: "list[str] | tuple[str, ...]") -> None:
+    """Raise :class:`InputDataError` unless all rasters share shape, transform and CRS.
+
+    Parameters
+    ----------
+    rasters : sequence of Raster
+    names : sequence of str
+        A name (usually the file path) per raster, used in the message.
+
+    Raises
+    ------
+    InputDataError
+        Naming the first raster that differs from the first one and *which* of shape,
+        transform, CRS differs (with both values), and suggesting ``--align TEMPLATE``.
+    """
+    if len(rasters) != len(names):
+        raise ValueError("one name per raster")
+    if not rasters:
+        return
+    ref, ref_name = rasters[0], names[0]
+    cell = max(ref.cellsize)
+    for r, name in zip(rasters[1:], names[1:]):
+        diffs = []
+        if r.shape != ref.shape:
+            diffs.append(f"shape {r.shape[0]}x{r.shape[1]} vs {ref.shape[0]}x{ref.shape[1]}")
+        if not _same_transform(r.transform, ref.transform, cell):
+            t, u = r.transform, ref.transform
+            diffs.append(
+                "transform (origin {:.6g},{:.6g} cell {:.6g}x{:.6g} vs origin {:.6g},{:.6g} cell {:.6g}x{:.6g})".format(
+                    t.c, t.f, abs(t.a), abs(t.e), u.c, u.f, abs(u.a), abs(u.e)))  # type: ignore[attr-defined]
+        if not _same_crs(r.crs, ref.crs):
+            diffs.append(f"CRS ({_crs_name(r.crs)} vs {_crs_name(ref.crs)})")
+        if diffs:
+            raise InputDataError(
+                f"layer is not aligned with {ref_name}: {'; '.join(diffs)}; resample it with --align TEMPLATE",
+                path=name,
+            )
+
+
+def _crs_name(crs: object | None) -> str:
+    if crs is None:
+        return "none"
+    try:
+        epsg = crs.to_epsg()  # type: ignore[attr-defined]
+    except Exception:  # pragma: no cover
+        epsg = None
+    if epsg:
+        return f"EPSG:{epsg}"
+    try:
+        return crs.to_proj4() or str(crs)  # type: ignore[attr-defined]
+    except Exception:  # pragma: no cover
+        return str(crs)
+
+
+def _resampling(name: str):
+    from rasterio.enums import Resampling
+
+    if name not in RESAMPLING:
+        raise InputDataError(f"unknown resampling {name!r}; use one of {', '.join(RESAMPLING)}")
+    return getattr(Resampling, name)
+
+
+def align_to(
+    raster: Raster,
+    template: Raster,
+    resampling: str = "bilinear",
+    *,
+    name: str | None = None,
+) -> Raster:
+    """Resample *raster* onto the grid (shape, transform, CRS) of *template*.
+
+    Parameters
+    ----------
+    raster : Raster
+        Source layer; its nodata cells stay nodata.
+    template : Raster
+        The target grid (only its georeferencing is used).
+    resampling : str
+        ``"nearest"`` for categorical layers, ``"bilinear"`` (default) for continuous ones,
+        or any name in :data:`RESAMPLING`.
+    name : str, optional
+        Layer name for error messages.
+
+    Returns
+    -------
+    Raster
+        Float64 values on the template grid, nodata where the source has no data.
+
+    Raises
+    ------
+    InputDataError
+        One raster has a CRS and the other none (the relation is unknown).
+    """
+    from rasterio.warp import reproject
+
+    if (raster.crs is None) != (template.crs is None):
+        raise InputDataError(
+            "cannot align a raster without a CRS to one with a CRS; give both a CRS", path=name)
+    method = _resampling(resampling)
+    dst = np.full(template.shape, raster.nodata, dtype=np.float64)
+    src = np.where(raster.valid, raster.values, raster.nodata).astype(np.float64)
+    crs = raster.crs if raster.crs is not None else None
+    kwargs = {}
+    if crs is None:  # same (unknown) CRS on both sides: GDAL needs one, any will do
+        from rasterio.crs import CRS
+
+        crs = CRS.from_epsg(3857)
+        kwargs = dict(src_crs=crs, dst_crs=crs)
+    else:
+        kwargs = dict(src_crs=raster.crs, dst_crs=template.crs)
+    reproject(
+        source=src,
+        destination=dst,
+        src_transform=raster.transform,
+        dst_transform=template.transform,
+        src_nodata=raster.nodata,
+        dst_nodata=raster.nodata,
+        resampling=method,
+        **kwargs,
+    )
+    return Raster(values=dst, transform=template.transform, crs=template.crs, nodata=raster.nodata)
+
+
+def laea_crs(lon0: float, lat0: float):
+    """Lambert azimuthal equal-area CRS (metres, WGS84) centred on (*lon0*, *lat0*)."""
+    from rasterio.crs import CRS
+
+    return CRS.from_proj4(f"+proj=laea +lat_0={lat0:.6g} +lon_0={lon0:.6g} +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs")
+
+
+def to_metric(
+    raster: Raster,
+    resolution: float | None = None,
+    *,
+    crs: object | None = None,
+    resampling: str = "bilinear",
+    name: str | None = None,
+) -> Raster:
+    """Reproject a geographic (lon/lat) raster onto a metric grid with square cells.
+
+    A projected raster is returned unchanged (or re-gridded to *crs* when one is given).
+
+    Parameters
+    ----------
+    raster : Raster
+    resolution : float, optional
+        Cell size in metres of the new grid; default: the size GDAL suggests
+        (about the source cell's north-south size).
+    crs : rasterio CRS, optional
+        Target CRS; default a Lambert azimuthal equal-area projection centred on the
+        raster's bounding box (:func:`laea_crs`), so cell areas are true everywhere.
+    resampling : str
+        ``"bilinear"`` for continuous values, ``"nearest"`` for categories.
+    name : str, optional
+        Layer name for error messages.
+
+    Raises
+    ------
+    InputDataError
+        The raster has no CRS (its units are unknown).
+    """
+    from rasterio.warp import calculate_default_transform
+
+    if raster.crs is None:
+        raise InputDataError("raster has no CRS: cannot tell degrees from metres; assign one first", path=name)
+    if crs is None:
+        if not raster.is_geographic:
+            return raster
+        left, bottom, right, top = raster_bounds(raster)
+        crs = laea_crs((left + right) / 2, (bottom + top) / 2)
+    if getattr(crs, "is_geographic", False):
+        raise InputDataError("target CRS must be projected (metric), not geographic", path=name)
+    left, bottom, right, top = raster_bounds(raster)
+    rows, cols = raster.shape
+    kw = {"resolution": resolution} if resolution else {}
+    transform, width, height = calculate_default_transform(
+        raster.crs, crs, cols, rows, left=left, bottom=bottom, right=right, top=top, **kw)
+    template = Raster(np.zeros((height, width)), transform, crs, raster.nodata)
+    return align_to(raster, template, resampling, name=name)
+
+
+def require_metric(raster: Raster, *, name: str | None = None) -> None:
+    """Reject a geographic (lon/lat) raster: analyses need square metric cells.
+
+    Raises
+    ------
+    InputDataError
+        The raster's CRS is geographic.
+    """
+    if raster.is_geographic:
+        raise InputDataError(
+            "raster is in a geographic (lon/lat) CRS; degrees are not square cells: reproject it to a "
+            "metric CRS first (the resistance model's [grid] crs = \"laea\" does this)", path=name)
