@@ -1,0 +1,12 @@
+"""Circuit-theory connectivity (Circuitscape-compatible) — see docs/connectivity-circuit.md."""
+
+from .graph import Graph, RasterGraph, conductance_from_values, raster_graph
+from .ini import CircuitConfig, read_ini
+from .modes import advanced_solve, all_to_one_solve, one_to_all_solve, pairwise_solve
+from .run import run_config
+
+__all__ = [
+    "Graph", "RasterGraph", "conductance_from_values", "raster_graph",
+    "CircuitConfig", "read_ini", "run_config",
+    "pairwise_solve", "advanced_solve", "one_to_all_solve", "all_to_one_solve",
+]
