@@ -245,11 +245,18 @@ def queller_goodnight(enc: AlleleIndicators, locus_weights: np.ndarray | None = 
     """
     c = _weights(enc, locus_weights)
     M = enc.typed.astype(float)
-    s = enc.X @ _block(enc, enc.p)  # (n, L): p_a + p_b
-    S = (enc.X * c[enc.locus_of]) @ enc.X.T
-    num = S / 2.0 - (s * c) @ M.T
-    den = ((1.0 + enc.hom - s) * M * c) @ M.T
-    return _ratio(num + num.T, den + den.T)
+    s = enc.X @ _block(enc, enc.p)  # (n, L): p_a + p_b (0 where missing)
+    sc = s * c
+    D = (1.0 + enc.hom - s) * M * c
+    if enc.typed.all():
+        S = (enc.X * c[enc.locus_of]) @ enc.X.T
+        sig = sc.sum(1)
+        dd = D.sum(1)
+        return _ratio(S - sig[:, None] - sig[None, :], dd[:, None] + dd[None, :])
+    # num_xy + num_yx and den_xy + den_yx as single products over stacked matrices
+    num = np.hstack([enc.X * c[enc.locus_of], -sc, -M]) @ np.hstack([enc.X, M, sc]).T
+    den = np.hstack([D, M]) @ np.hstack([M, D]).T
+    return _ratio(num, den)
 
 
 def _block(enc: AlleleIndicators, values: np.ndarray) -> np.ndarray:
@@ -274,14 +281,20 @@ def lynch_ritland(enc: AlleleIndicators, locus_weights: np.ndarray | None = None
     M = enc.typed.astype(float)
     with np.errstate(divide="ignore"):
         inv2p = np.where(enc.p > 0, 1.0 / (2.0 * enc.p), 0.0)
-    wr = (enc.X * (inv2p * c[enc.locus_of])) @ enc.X.T - 2.0 * (M * c) @ M.T
+    wr = np.hstack([enc.X * (inv2p * c[enc.locus_of]), -2.0 * M * c]) @ np.hstack([enc.X, M]).T
     pa, pb = enc.p_ab()
     with np.errstate(invalid="ignore", divide="ignore"):
         w = ((1.0 + enc.hom) * (pa + pb) - 4 * pa * pb) / (2 * pa * pb)
     w = np.where(enc.typed, w, 0.0)
+    if enc.typed.all():
+        with np.errstate(divide="ignore"):
+            iw = 0.5 / (w * c).sum(1)
+        return wr * (iw[:, None] + iw[None, :])
     W = (w * c) @ M.T
-    r = _ratio(wr, W)
-    return (r + r.T) / 2.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        iW = 0.5 / W
+    iW[W == 0] = np.nan
+    return wr * (iW + iW.T)
 
 
 def ritland(enc: AlleleIndicators, locus_weights: np.ndarray | None = None) -> np.ndarray:
@@ -337,11 +350,10 @@ def _similarity_classes(
     return C1, C2, C3, W
 
 
-def _identical(enc: AlleleIndicators, w: np.ndarray) -> np.ndarray:
-    """sum_l w_l [genotypes identical at l] over loci typed in both, shape (n, n)."""
+def _genotype_indicators(enc: AlleleIndicators, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One-hot genotype matrices over all loci, unweighted and weighted by locus, (n, G)."""
     n, L = enc.typed.shape
     A = len(enc.locus_of)
-    # genotype code per (individual, locus): col_a * A + col_b, made dense per locus
     code = np.where(enc.typed, enc.col_a * A + enc.col_b, -1)
     cols, rows, vals = [], [], []
     offset = 0
@@ -358,6 +370,12 @@ def _identical(enc: AlleleIndicators, w: np.ndarray) -> np.ndarray:
     cidx = np.concatenate(cols)
     G[r, cidx] = 1.0
     Gw[r, cidx] = np.concatenate(vals)
+    return G, Gw
+
+
+def _identical(enc: AlleleIndicators, w: np.ndarray) -> np.ndarray:
+    """sum_l w_l [genotypes identical at l] over loci typed in both, shape (n, n)."""
+    G, Gw = _genotype_indicators(enc, w)
     return Gw @ G.T
 
 
@@ -425,19 +443,43 @@ def wang(
     with np.errstate(divide="ignore", invalid="ignore"):
         inv_u = np.where(u > 0, 1.0 / u, 0.0)
     w = c_w * inv_u
+    coef = {
+        "b": 2 * a2**2 - a4,
+        "c": a2 - 2 * a2**2 + a4,
+        "d": 4 * (a3 - a4),
+        "e": 2 * (a2 - 3 * a3 + 2 * a4),
+        "f": 4 * (a2 - a2**2 - 2 * a3 + 2 * a4),
+        "g": 1 - 7 * a2 + 4 * a2**2 + 10 * a3 - 8 * a4,
+    }
+    if enc.typed.all():
+        # b..g are the same for every pair, so r is linear in P1, P2, P3 and therefore in
+        # the class-count matrices: one stacked matrix product gives every pair.
+        W = w.sum()
+        if W <= 0:
+            return np.full((enc.n, enc.n), np.nan)
+        k = {key: (w * v).sum() / W for key, v in coef.items()}
+        r0 = _wang_formula(0.0, 0.0, 0.0, **k)
+        g1 = _wang_formula(1.0, 0.0, 0.0, **k) - r0
+        g2 = _wang_formula(0.0, 1.0, 0.0, **k) - r0
+        g3 = _wang_formula(0.0, 0.0, 1.0, **k) - r0
+        wa = w[enc.locus_of]
+        homa = enc.hom[:, enc.locus_of]
+        Xh = enc.X * homa
+        Xe = enc.X * (~homa)
+        G, Gw = _genotype_indicators(enc, w)
+        # g1 C1 + g2 C2 + g3 C3 with C2 = (HE + HE^T)/2, C3 = EE - 2 C1 + HH/2
+        A = np.hstack([(g1 - 2 * g3) * Gw, Xh * wa, Xe * wa])
+        B = np.hstack([G, (g3 / 2) * Xh + (g2 / 2) * Xe, (g2 / 2) * Xh + g3 * Xe])
+        return r0 + (A @ B.T) / W
     C1, C2, C3, W = _similarity_classes(enc, w)
     P1, P2, P3 = _ratio(C1, W), _ratio(C2, W), _ratio(C3, W)
     M = enc.typed.astype(float)
+    k = {key: _ratio((M * (w * v)) @ M.T, W) for key, v in coef.items()}
+    return _wang_formula(P1, P2, P3, **k)
 
-    def avg(x: np.ndarray) -> np.ndarray:
-        return _ratio((M * (w * x)) @ M.T, W)
 
-    b = avg(2 * a2**2 - a4)
-    c = avg(a2 - 2 * a2**2 + a4)
-    d = avg(4 * (a3 - a4))
-    e = avg(2 * (a2 - 3 * a3 + 2 * a4))
-    f = avg(4 * (a2 - a2**2 - 2 * a3 + 2 * a4))
-    g = avg(1 - 7 * a2 + 4 * a2**2 + 10 * a3 - 8 * a4)
+def _wang_formula(P1, P2, P3, b, c, d, e, f, g):
+    """Wang's (2002) r = phi/2 + Delta from class proportions and frequency functions."""
     ob = 1 - b
     V = ob**2 * (e**2 * f + d * g**2) - ob * (e * f - d * g) ** 2 + 2 * c * d * f * ob * (g + e) + c**2 * d * f * (d + f)
     phi = (
@@ -452,7 +494,8 @@ def wang(
         - c**2 * d * f * (P3 + P2 - d - f)
         - c * ob * (d * g * P3 + e * f * P2)
     )
-    return _ratio(phi / 2 + delta, V)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (phi / 2 + delta) / V
 
 
 # ----------------------------------------------------------------------------- dyadic ML
