@@ -142,6 +142,19 @@ def include_matrix(spec: tuple[str, object], ids: np.ndarray) -> np.ndarray:
     return sel
 
 
+def include_ids(spec: tuple[str, object]) -> np.ndarray | None:
+    """Focal IDs an include file keeps (Circuitscape drops the others from the outputs).
+
+    The matrix layout keeps the IDs of its header; ``mode include`` keeps the IDs listed in a
+    pair; ``mode exclude`` keeps every ID (None).
+    """
+    kind, data = spec
+    if kind == "pairs":
+        mode, pairs = data  # type: ignore[misc]
+        return np.unique(pairs) if mode == "include" else None
+    return np.asarray(data[0], dtype=np.int64)  # type: ignore[index]
+
+
 def read_strengths(path: str | os.PathLike[str]) -> dict[int, float]:
     """Variable source strengths: rows ``id strength`` → {id: strength}."""
     t = read_numeric_table(path, 2, "focal ID and source strength")

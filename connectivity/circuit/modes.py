@@ -68,7 +68,7 @@ class PairwiseSolution:
         Effective resistances; -1 for pairs not solved (different components, invalid focal
         node, excluded pair); 0 on the diagonal and between IDs sharing a node.
     pairs : list of (int, int)
-        Index pairs a < b that were solved with a non-trivial circuit (R > 0).
+        Index pairs a < b in one component (R >= 0; R = 0 when they share a node).
     """
 
     R: np.ndarray
@@ -192,7 +192,7 @@ def pairwise_solve(
         for i, a in enumerate(members):
             for j in range(i + 1, len(members)):
                 b = members[j]
-                if sub[i, j] and ca[i] != ca[j]:
+                if sub[i, j]:
                     sol.pairs.append((min(a, b), max(a, b)))
     sol.pairs.sort()
     np.fill_diagonal(R, 0.0)
@@ -206,7 +206,9 @@ def _region_pair_task(task):
     groups[nodes[b]] = 1
     overlap = np.intersect1d(nodes[a], nodes[b]).size > 0
     if overlap:
-        return 0.0, None
+        if not want_volts:
+            return 0.0, None
+        return 0.0, PairVoltages(a, b, graph, np.zeros(graph.n_nodes))
     cg, remap = graph.contract(groups)
     na, nb = remap[nodes[a][0]], remap[nodes[b][0]]
     comps = cg.components()
@@ -239,7 +241,7 @@ def _pairwise_regions(graph, nodes, ok, active, R, solver, rtol, executor, keep)
                       executor=executor, desc="pair solves")
     for (a, b), (r, pv) in zip(pairs, res):
         R[a, b] = R[b, a] = r
-        if r > 0:
+        if r >= 0:
             sol.pairs.append((a, b))
             if keep:
                 sol._region_volts[(a, b)] = pv

@@ -215,11 +215,20 @@ def _strengths(cfg: CircuitConfig, ids: np.ndarray) -> np.ndarray:
     return s
 
 
-def _include(cfg: CircuitConfig, ids: np.ndarray) -> np.ndarray | None:
+def _include(cfg: CircuitConfig, ids: np.ndarray, cells: list[np.ndarray]):
+    """(ids, cells, include matrix or None) after pruning IDs the include file leaves out."""
     if not cfg.flag("use_included_pairs"):
-        return None
+        return ids, cells, None
     p = cfg.path("included_pairs_file", required=True)
-    return cio.include_matrix(cio.read_include_pairs(p), ids)
+    spec = cio.read_include_pairs(p)
+    keep_ids = cio.include_ids(spec)
+    if keep_ids is not None:
+        keep = np.isin(ids, keep_ids)
+        if not keep.any():
+            raise InputDataError("no focal ID of the point file appears in the included pairs file", path=p)
+        ids = ids[keep]
+        cells = [c for c, k in zip(cells, keep) if k]
+    return ids, cells, cio.include_matrix(spec, ids)
 
 
 def run_config(cfg: CircuitConfig, *, executor: Executor | None = None, solver: str | None = None,
@@ -256,9 +265,9 @@ def run_config(cfg: CircuitConfig, *, executor: Executor | None = None, solver: 
 
 
 def _run_pairwise(cfg, hab, rg, ids, cells, res, method, rtol, executor, pf) -> RunResult:
+    ids, cells, include = _include(cfg, ids, cells)
     nodes = _nodes_of(rg, cells)
     _warn_invalid(ids, nodes, pf)
-    include = _include(cfg, ids)
     maps = _Maps(cfg, hab, rg, res)
     want_maps = maps.want_cur or maps.want_volt
     sol = pairwise_solve(rg.graph, nodes, include=include, solver=method, rtol=rtol, executor=executor,
@@ -268,13 +277,18 @@ def _run_pairwise(cfg, hab, rg, ids, cells, res, method, rtol, executor, pf) -> 
     res.written.append(cio.write_resistance_matrix(Path(f"{base}_resistances.out"), ids, sol.R))
     res.written.append(cio.write_resistance_3columns(Path(f"{base}_resistances_3columns.out"), ids, sol.R))
     if want_maps:
+        multi = any(len(c) > 1 for c in cells)
         for pv in sol.iter_voltages():
             nm = rg.node_map
             if pv.remap is not None:
                 nm = np.where(nm >= 0, pv.remap[np.maximum(nm, 0)], -1)
+            elif multi:
+                nm = nm.copy()
+            if pv.remap is not None or multi:
+                # the cells of the pair's focal regions carry the region's node (nodata cells too)
                 flat = nm.ravel()
                 for k in (pv.a, pv.b):
-                    flat[cells[k]] = pv.remap[nodes[k][0]]
+                    flat[cells[k]] = nodes[k][0] if pv.remap is None else pv.remap[nodes[k][0]]
             maps.add(f"_{ids[pv.a]}_{ids[pv.b]}", pv.graph, pv.volts, nm)
         maps.close()
     return res
@@ -282,7 +296,7 @@ def _run_pairwise(cfg, hab, rg, ids, cells, res, method, rtol, executor, pf) -> 
 
 def _merge_regions(rg: RasterGraph, nodes: list[np.ndarray], cells: list[np.ndarray]) -> tuple[RasterGraph, np.ndarray]:
     """Merge every focal region into one node (one-to-all / all-to-one); returns node per ID."""
-    if all(len(n) <= 1 for n in nodes):
+    if all(len(c) <= 1 for c in cells):
         return rg, np.array([n[0] if len(n) else -1 for n in nodes], dtype=np.int64)
     groups = np.full(rg.graph.n_nodes, -1, dtype=np.int64)
     for k, n in enumerate(nodes):
@@ -299,11 +313,11 @@ def _merge_regions(rg: RasterGraph, nodes: list[np.ndarray], cells: list[np.ndar
 
 
 def _run_one_all(cfg, hab, rg, ids, cells, res, method, rtol, executor, pf, scen) -> RunResult:
+    ids, cells, include = _include(cfg, ids, cells)
     nodes = _nodes_of(rg, cells)
     _warn_invalid(ids, nodes, pf)
     rg, node = _merge_regions(rg, nodes, cells)
     strengths = _strengths(cfg, ids)
-    include = _include(cfg, ids)
     fn = one_to_all_solve if scen == "one-to-all" else all_to_one_solve
     values, solves = fn(rg.graph, node, strengths, include=include, solver=method, rtol=rtol, executor=executor)
     base = cfg.output_base()
@@ -311,7 +325,10 @@ def _run_one_all(cfg, hab, rg, ids, cells, res, method, rtol, executor, pf, scen
     res.written.append(cio.write_two_column(Path(f"{base}_resistances.out"), ids, values))
     maps = _Maps(cfg, hab, rg, res)
     if maps.want_cur or maps.want_volt:
-        for a, volts, gnd in solves:
+        done = {a: (volts, gnd) for a, volts, gnd in solves}
+        zero = np.zeros(rg.graph.n_nodes)
+        for a in range(len(ids)):  # Circuitscape writes (all-zero) maps for unsolved IDs too
+            volts, gnd = done.get(a, (zero, None))
             maps.add(f"_{ids[a]}", rg.graph, volts, rg.node_map, gnd)
         maps.close()
     return res
