@@ -54,7 +54,7 @@ def _branch_rows(ids, graph: Graph, cur: np.ndarray):
     tot = np.bincount(inv, np.abs(cur), len(uk))
     lo_u = uk // (ids.max() + 1)
     hi_u = uk % (ids.max() + 1)
-    nz = tot > 0
+    nz = tot >= 1e-6  # Circuitscape drops branches whose current is within 1e-6 of 0
     return lo_u[nz], hi_u[nz], tot[nz]
 
 
