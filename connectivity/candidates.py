@@ -1,0 +1,541 @@
+"""Candidate crossings and restoration sites: the connectivity gain of each, ranked, and a budget portfolio.
+
+A candidate site is a polygon (or a point with a ``radius`` in map units) with a new
+``resistance`` for its cells and an optional ``cost``. A cell belongs to a site when its
+centre lies inside the geometry (``rasterio.features.rasterize`` default rule,
+``all_touched=False``). Only cells inside the landscape change (nodata stays nodata: a site
+cannot create habitat where the resistance grid has none).
+
+Gains of a site applied alone (positive = better connected)
+------------------------------------------------------------
+* ``delta_reff_sum`` — sum over core pairs of the drop in effective resistance, computed as
+  Circuitscape does in pairwise mode with the cores as focal regions (each pair solved on a
+  graph where only its two regions are merged; defaults 8 neighbours, average conductance;
+  McRae et al. 2008, Ecology 89: 2712). Pairs in different components contribute 0.
+* ``delta_lcd_sum`` — sum over core pairs of the drop in least-cost distance
+  (:func:`connectivity.leastcost.cost_distance`, the same 8-neighbour cost rule).
+* ``delta_pc`` — the change of the Probability of Connectivity of the core network
+  (:mod:`connectivity.network`) with the new least-cost distances, and ``dpc_percent`` =
+  100 ΔPC / PC.
+
+Reusing factorisations (Woodbury)
+---------------------------------
+Changing the conductance of the cells of a site changes only the Laplacian entries of the
+edges that touch those cells: ``L' = L + P M P^T`` with ``P`` selecting the k touched nodes
+and ``M`` (k × k) the change restricted to them. With the pair's grounded Laplacian ``L``
+factorised once, and ``x = L^{-1} e_b`` (so that ``R = x_b``), the Sherman–Morrison–Woodbury
+identity gives the new effective resistance exactly::
+
+    R' = R - x_T^T (I + M G)^{-1} M x_T,    G = P^T L^{-1} P
+
+which costs k triangular solves with the existing factor instead of a new factorisation
+(Hager 1989, "Updating the inverse of a matrix", SIAM Review 31: 221-239). Sites touching
+more than ``woodbury_max`` nodes are re-factorised instead. Candidates are split into chunks
+fanned out with :func:`genetics.parallel.map_ordered`; each chunk factorises once.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from genetics.errors import InputDataError
+from genetics.parallel import map_ordered
+
+from .circuit.graph import Graph, conductance_from_values, raster_graph
+from .circuit.solvers import Factor
+from .leastcost import check_resistance, cost_distance
+from .network import network_from_matrices, pc_index
+from .raster import Raster
+
+__all__ = [
+    "Candidate",
+    "read_candidates",
+    "candidate_cells",
+    "rank_candidates",
+    "greedy_portfolio",
+    "apply_candidate",
+    "candidates_geojson",
+    "METRICS",
+]
+
+METRICS = ("reff", "lcd", "pc")
+_METRIC_COLUMN = {"reff": "delta_reff_sum", "lcd": "delta_lcd_sum", "pc": "delta_pc"}
+
+
+@dataclass
+class Candidate:
+    """One candidate site.
+
+    Attributes
+    ----------
+    id : str
+    resistance : float
+        New resistance of the site's cells (> 0).
+    cost : float
+        Cost (> 0; 1 when not given).
+    cells : ndarray of int64, shape (k,)
+        Flat (row-major) indices of the valid cells whose centres lie inside the site.
+    geometry : shapely geometry or None
+        The site in the grid's CRS (for maps and GeoJSON output).
+    """
+
+    id: str
+    resistance: float
+    cost: float
+    cells: np.ndarray
+    geometry: Any = field(default=None, repr=False)
+
+
+# --------------------------------------------------------------------------------------
+# reading
+
+
+def _number(props: dict, key: str, where: str, path: Path, *, required: bool, default: float | None = None) -> float:
+    v = props.get(key)
+    if v is None or (isinstance(v, str) and not v.strip()):
+        if required:
+            raise InputDataError(f"{where}: property {key!r} is missing", path=path)
+        return default  # type: ignore[return-value]
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise InputDataError(f"{where}: {key} {v!r} is not a number", path=path) from None
+    if not (math.isfinite(x) and x > 0):
+        raise InputDataError(f"{where}: {key} must be > 0, got {v!r}", path=path)
+    return x
+
+
+def candidate_cells(geometry: Any, grid: Raster) -> np.ndarray:
+    """Flat indices of the valid cells of *grid* whose centres lie inside *geometry* (grid CRS)."""
+    from rasterio import features
+
+    if geometry.is_empty:
+        return np.zeros(0, dtype=np.int64)
+    m = features.rasterize([(geometry, 1)], out_shape=grid.shape, transform=grid.transform,
+                           fill=0, all_touched=False, dtype="uint8").astype(bool)
+    return np.flatnonzero((m & grid.valid).ravel()).astype(np.int64)
+
+
+def read_candidates(path: str | Path, grid: Raster) -> list[Candidate]:
+    """Read candidate sites from GeoJSON (or a point CSV) onto *grid*.
+
+    Geometries are in EPSG:4326 unless the file names another CRS (GeoJSON ``crs`` member or
+    ``metadata.crs``), and are projected to the grid's CRS. Points need a ``radius``
+    property in the grid's map units (metres); polygons are used as they are.
+
+    Raises
+    ------
+    InputDataError
+        Missing/duplicate ``id``, missing or non-positive ``resistance``, non-positive
+        ``cost``, point without radius, a site that covers no valid cell centre.
+    """
+    from shapely.geometry import MultiPoint, Point
+
+    from .resistance import _project_geoms, read_features
+
+    p = Path(path)
+    geoms, props, crs = read_features(p)
+    if not geoms:
+        raise InputDataError("no candidate sites in the file", path=p)
+    geoms = _project_geoms(geoms, crs, grid.crs)
+    seen: set[str] = set()
+    out = []
+    for k, (g, pr) in enumerate(zip(geoms, props)):
+        raw_id = pr.get("id")
+        where = f"feature {k + 1}" + (f" (id {raw_id})" if raw_id is not None else "")
+        if raw_id is None or str(raw_id).strip() == "":
+            raise InputDataError(f"{where}: property 'id' is missing", path=p)
+        sid = str(raw_id)
+        if sid in seen:
+            raise InputDataError(f"{where}: duplicate id {sid!r}", path=p)
+        seen.add(sid)
+        res = _number(pr, "resistance", where, p, required=True)
+        cost = _number(pr, "cost", where, p, required=False, default=1.0)
+        if isinstance(g, (Point, MultiPoint)):
+            radius = _number(pr, "radius", where, p, required=True)
+            g = g.buffer(radius, 64)
+        elif g.geom_type not in ("Polygon", "MultiPolygon"):
+            raise InputDataError(f"{where}: geometry must be a polygon or a point with a radius, got {g.geom_type}",
+                                 path=p)
+        cells = candidate_cells(g, grid)
+        if cells.size == 0:
+            raise InputDataError(f"{where}: the site covers no valid cell centre of the resistance grid "
+                                 "(outside the grid, on nodata, or smaller than a cell)", path=p)
+        out.append(Candidate(sid, res, cost, cells, g))
+    return out
+
+
+def apply_candidate(values: np.ndarray, cand: Candidate) -> np.ndarray:
+    """A copy of the resistance *values* with the site's cells set to its resistance."""
+    v = np.array(values, dtype=np.float64, copy=True)
+    v.ravel()[cand.cells] = cand.resistance
+    return v
+
+
+# --------------------------------------------------------------------------------------
+# the base analysis shared by every candidate
+
+
+@dataclass
+class _Base:
+    values: np.ndarray            # resistance, (rows, cols)
+    valid: np.ndarray             # bool, (rows, cols)
+    cores: np.ndarray             # int ids, (rows, cols), 0 = none
+    ids: np.ndarray               # (n,)
+    cellsize: tuple[float, float]
+    neighbors: int
+    avg: str
+    pairs: list[tuple[int, int]]  # index pairs i < j
+    want_reff: bool
+    want_lcd: bool
+    woodbury_max: int
+
+
+def _lcd_matrix(b: _Base, values: np.ndarray) -> np.ndarray:
+    """Pairwise LCD between the cores on *values* (n−1 cost-distance runs)."""
+    from scipy import ndimage
+
+    n = b.ids.size
+    L = np.full((n, n), np.inf)
+    np.fill_diagonal(L, 0.0)
+    need = sorted({i for i, _ in b.pairs})
+    for i in need:  # loop over cores (few); each run is a compiled Dijkstra over the grid
+        cwd = cost_distance(values, b.valid, b.cores == b.ids[i], b.cellsize, b.neighbors)
+        row = np.asarray(ndimage.minimum(cwd, labels=b.cores, index=b.ids), dtype=np.float64)
+        L[i, :] = np.minimum(L[i, :], row)
+        L[:, i] = np.minimum(L[:, i], row)
+    np.fill_diagonal(L, 0.0)
+    return L
+
+
+@dataclass
+class _PairSystem:
+    i: int
+    j: int
+    remap: np.ndarray     # base graph node -> contracted node
+    gloc: np.ndarray      # contracted node -> grounded system index, -1 = ground / other component
+    factor: Factor | None
+    x: np.ndarray | None  # L^{-1} e_j in the grounded system
+    R: float              # effective resistance (inf: different components)
+    nb: int               # grounded index of the pair's second region
+
+
+def _graph(b: _Base, values: np.ndarray) -> tuple[Graph, np.ndarray]:
+    g = conductance_from_values(values, b.valid, is_resistance=True)
+    rg = raster_graph(g, neighbors=b.neighbors, avg=b.avg)
+    return rg.graph, rg.node_map
+
+
+def _pair_system(graph: Graph, focal: list[np.ndarray], i: int, j: int) -> _PairSystem:
+    groups = np.full(graph.n_nodes, -1, dtype=np.int64)
+    groups[focal[i]] = 0
+    groups[focal[j]] = 1
+    cg, remap = graph.contract(groups)
+    na, nb = remap[focal[i][0]], remap[focal[j][0]]
+    comps = cg.components()
+    gloc = np.full(cg.n_nodes, -1, dtype=np.int64)
+    if comps[na] != comps[nb]:
+        return _PairSystem(i, j, remap, gloc, None, None, math.inf, -1)
+    idx = np.flatnonzero(comps == comps[na])
+    keep = idx != na  # ground region i
+    gloc[idx[keep]] = np.arange(int(keep.sum()))
+    L = cg.laplacian()[idx][:, idx][keep][:, keep]
+    f = Factor(L, "direct")
+    e = np.zeros(L.shape[0])
+    e[gloc[nb]] = 1.0
+    x = f.solve(e)
+    return _PairSystem(i, j, remap, gloc, f, x, float(x[gloc[nb]]), int(gloc[nb]))
+
+
+def _solve_many(f: Factor, E: np.ndarray) -> np.ndarray:
+    out = f.solve(E)
+    if out.shape != E.shape:  # pragma: no cover - a solver without multi-column support
+        out = np.column_stack([f.solve(E[:, k]) for k in range(E.shape[1])])
+    return out
+
+
+def _reff_after(ps: _PairSystem, graph: Graph, dw: np.ndarray, changed: np.ndarray,
+                new_graph: Graph, focal: list[np.ndarray], woodbury_max: int) -> float:
+    """Effective resistance of pair *ps* after the edge conductances change by *dw* on *changed*."""
+    if not math.isfinite(ps.R):
+        return math.inf
+    cu = ps.gloc[ps.remap[graph.u[changed]]]
+    cv = ps.gloc[ps.remap[graph.v[changed]]]
+    same = ps.remap[graph.u[changed]] == ps.remap[graph.v[changed]]  # inside a merged region
+    cu, cv, d = cu[~same], cv[~same], dw[changed][~same]
+    live = (cu >= 0) | (cv >= 0)
+    cu, cv, d = cu[live], cv[live], d[live]
+    if d.size == 0:
+        return ps.R
+    T = np.unique(np.concatenate([cu[cu >= 0], cv[cv >= 0]]))
+    k = T.size
+    if k > woodbury_max:
+        return _pair_system(new_graph, focal, ps.i, ps.j).R
+    tu = np.where(cu >= 0, np.searchsorted(T, np.maximum(cu, 0)), -1)
+    tv = np.where(cv >= 0, np.searchsorted(T, np.maximum(cv, 0)), -1)
+    M = np.zeros((k, k))
+    a, b_ = tu >= 0, tv >= 0
+    np.add.at(M, (tu[a], tu[a]), d[a])
+    np.add.at(M, (tv[b_], tv[b_]), d[b_])
+    both = a & b_
+    np.add.at(M, (tu[both], tv[both]), -d[both])
+    np.add.at(M, (tv[both], tu[both]), -d[both])
+    E = np.zeros((ps.x.shape[0], k))  # type: ignore[union-attr]
+    E[T, np.arange(k)] = 1.0
+    G = _solve_many(ps.factor, E)[T, :]  # type: ignore[arg-type]
+    xT = ps.x[T]  # type: ignore[index]
+    corr = xT @ np.linalg.solve(np.eye(k) + M @ G, M @ xT)
+    return float(ps.R - corr)
+
+
+def _focal_nodes(b: _Base, node_map: np.ndarray) -> list[np.ndarray]:
+    out = []
+    for cid in b.ids:
+        nodes = node_map[b.cores == cid]
+        out.append(np.unique(nodes[nodes >= 0]))
+    return out
+
+
+def _evaluate_chunk(task: tuple) -> list[tuple[np.ndarray | None, np.ndarray | None]]:
+    """Evaluate a chunk of candidates: (reff matrix after, lcd matrix after) for each."""
+    b, cands = task
+    n = b.ids.size
+    results: list[tuple[np.ndarray | None, np.ndarray | None]] = []
+    systems: list[_PairSystem] = []
+    if b.want_reff:
+        graph, node_map = _graph(b, b.values)
+        focal = _focal_nodes(b, node_map)
+        systems = [_pair_system(graph, focal, i, j) for i, j in b.pairs]  # one factorisation per pair
+    for cand in cands:
+        vals = apply_candidate(b.values, cand)
+        R_after = L_after = None
+        if b.want_reff:
+            new_graph, _ = _graph(b, vals)
+            if not (np.array_equal(new_graph.u, graph.u) and np.array_equal(new_graph.v, graph.v)):
+                raise AssertionError("candidate changed the graph's edges")  # valid cells stay valid
+            dw = new_graph.w - graph.w
+            changed = np.flatnonzero(dw != 0)
+            R_after = np.zeros((n, n))
+            for ps in systems:
+                r = _reff_after(ps, graph, dw, changed, new_graph, focal, b.woodbury_max)
+                R_after[ps.i, ps.j] = R_after[ps.j, ps.i] = r
+        if b.want_lcd:
+            L_after = _lcd_matrix(b, vals)
+        results.append((R_after, L_after))
+    return results
+
+
+def _base_reff(b: _Base) -> np.ndarray:
+    graph, node_map = _graph(b, b.values)
+    focal = _focal_nodes(b, node_map)
+    n = b.ids.size
+    R = np.zeros((n, n))
+    for i, j in b.pairs:
+        R[i, j] = R[j, i] = _pair_system(graph, focal, i, j).R
+    return R
+
+
+def _chunks(items: list, executor: Executor | None) -> list[list]:
+    if executor is None or len(items) <= 1:
+        return [items]
+    workers = int(getattr(executor, "_max_workers", None) or 4)
+    k = max(1, min(len(items), workers))
+    bounds = np.linspace(0, len(items), k + 1).astype(int)
+    return [items[bounds[t]:bounds[t + 1]] for t in range(k) if bounds[t + 1] > bounds[t]]
+
+
+def _prepare(resistance: Raster, cores: np.ndarray, neighbors: int, avg: str, metrics: tuple[str, ...],
+             woodbury_max: int) -> _Base:
+    if resistance.is_geographic:
+        raise InputDataError("resistance grid is in a geographic (lon/lat) CRS; reproject it to a metric CRS first")
+    valid = resistance.valid
+    check_resistance(resistance.values, valid)
+    cores = np.asarray(cores)
+    if cores.shape != resistance.shape:
+        raise InputDataError(f"core grid shape {cores.shape} differs from the resistance grid {resistance.shape}")
+    cores = np.where(cores > 0, cores, 0).astype(np.int64)
+    if ((cores > 0) & ~valid).any():
+        raise InputDataError("core cells lie on nodata")
+    ids = np.unique(cores[cores > 0])
+    if ids.size < 2:
+        raise InputDataError(f"need at least two core areas, found {ids.size}")
+    bad = [m for m in metrics if m not in METRICS]
+    if bad:
+        raise InputDataError(f"unknown metric {bad[0]!r}; use {', '.join(METRICS)}")
+    pairs = list(combinations(range(ids.size), 2))
+    return _Base(values=np.where(valid, resistance.values, np.nan), valid=valid, cores=cores, ids=ids,
+                 cellsize=resistance.cellsize, neighbors=neighbors, avg=avg, pairs=pairs,
+                 want_reff="reff" in metrics, want_lcd=("lcd" in metrics or "pc" in metrics),
+                 woodbury_max=woodbury_max)
+
+
+def _pair_sum(before: np.ndarray, after: np.ndarray, pairs: list[tuple[int, int]]) -> float:
+    i, j = np.array(pairs).T
+    a, c = before[i, j], after[i, j]
+    ok = np.isfinite(a) & np.isfinite(c)
+    return float(np.sum(a[ok] - c[ok]))
+
+
+def _core_attribute(b: _Base) -> np.ndarray:
+    """Core area in km² (cells × cell area, map units assumed metres)."""
+    counts = np.bincount(np.searchsorted(b.ids, b.cores[b.cores > 0]), minlength=b.ids.size)
+    return counts * b.cellsize[0] * b.cellsize[1] / 1e6
+
+
+def rank_candidates(
+    resistance: Raster,
+    cores: np.ndarray,
+    candidates: list[Candidate],
+    *,
+    metric: str = "reff",
+    metrics: tuple[str, ...] = METRICS,
+    neighbors: int = 8,
+    avg: str = "conductance",
+    median_km: float = 100.0,
+    attribute: np.ndarray | None = None,
+    landscape_area: float | None = None,
+    woodbury_max: int = 256,
+    executor: Executor | None = None,
+) -> pd.DataFrame:
+    """Gain of every candidate applied alone, ranked.
+
+    Parameters
+    ----------
+    resistance : Raster
+        Resistance on a metric grid (nodata = outside the landscape).
+    cores : ndarray of int, shape (rows, cols)
+        Core id per cell (0 = none).
+    candidates : list of Candidate
+    metric : {"reff", "lcd", "pc"}
+        Ranking metric (``delta_reff_sum``, ``delta_lcd_sum`` or ``delta_pc``), larger first;
+        ties by id.
+    metrics : tuple of str
+        Which gains to compute (the ranking metric is always added).
+    neighbors, avg : Circuitscape graph options (defaults: 8, average conductance).
+    median_km : float
+        Median dispersal distance for PC (see :data:`connectivity.network.DISPERSAL_KERNELS`).
+    attribute : ndarray, shape (n_cores,), optional
+        Core attributes for PC (default: core area in km²).
+    landscape_area : float, optional
+        A_L for PC (default: total valid area in km²).
+    woodbury_max : int
+        Largest number of touched nodes handled by a low-rank update (else refactorise).
+    executor : Executor, optional
+        Fans candidate chunks out (:func:`genetics.parallel.map_ordered`); same numbers.
+
+    Returns
+    -------
+    DataFrame ``id, rank, delta_reff_sum, delta_lcd_sum, delta_pc, dpc_percent, cost,
+    gain_per_cost, n_cells, resistance`` sorted by rank (missing metrics are NaN).
+    """
+    if metric not in METRICS:
+        raise InputDataError(f"unknown metric {metric!r}; use {', '.join(METRICS)}")
+    metrics = tuple(dict.fromkeys(tuple(metrics) + (metric,)))
+    b = _prepare(resistance, cores, neighbors, avg, metrics, woodbury_max)
+    if not candidates:
+        raise InputDataError("no candidate sites given")
+    R0 = _base_reff(b) if b.want_reff else None
+    L0 = _lcd_matrix(b, b.values) if b.want_lcd else None
+    chunks = _chunks(list(candidates), executor)
+    parts = map_ordered(_evaluate_chunk, [(b, c) for c in chunks], executor=executor, desc="candidates")
+    res = [r for part in parts for r in part]
+    want_pc = "pc" in metrics
+    if want_pc:
+        attr = _core_attribute(b) if attribute is None else np.asarray(attribute, dtype=np.float64)
+        A = landscape_area if landscape_area is not None else float(b.valid.sum() * b.cellsize[0] * b.cellsize[1] / 1e6)
+        pc0 = pc_index(network_from_matrices(b.ids, attr, L0), median_km, A)
+    rows = []
+    for cand, (R1, L1) in zip(candidates, res):
+        dr = _pair_sum(R0, R1, b.pairs) if R1 is not None else np.nan
+        dl = _pair_sum(L0, L1, b.pairs) if L1 is not None else np.nan
+        dpc = pct = np.nan
+        if want_pc:
+            pc1 = pc_index(network_from_matrices(b.ids, attr, L1), median_km, A)
+            dpc = pc1 - pc0
+            pct = 100.0 * dpc / pc0 if pc0 > 0 else np.nan
+        rows.append({"id": cand.id, "delta_reff_sum": dr, "delta_lcd_sum": dl, "delta_pc": dpc,
+                     "dpc_percent": pct, "cost": cand.cost, "n_cells": int(cand.cells.size),
+                     "resistance": cand.resistance})
+    df = pd.DataFrame(rows)
+    df["gain_per_cost"] = df[_METRIC_COLUMN[metric]] / df["cost"]
+    df = df.sort_values([_METRIC_COLUMN[metric], "id"], ascending=[False, True], kind="mergesort")
+    df.insert(1, "rank", np.arange(1, len(df) + 1))
+    cols = ["id", "rank", "delta_reff_sum", "delta_lcd_sum", "delta_pc", "dpc_percent", "cost",
+            "gain_per_cost", "n_cells", "resistance"]
+    return df[cols].reset_index(drop=True)
+
+
+def greedy_portfolio(
+    resistance: Raster,
+    cores: np.ndarray,
+    candidates: list[Candidate],
+    budget: float,
+    *,
+    metric: str = "reff",
+    executor: Executor | None = None,
+    **kwargs: Any,
+) -> pd.DataFrame:
+    """Budget-constrained greedy portfolio: best gain per cost, apply, recompute, repeat.
+
+    At each step every remaining candidate that fits in the remaining budget is evaluated on
+    the landscape with the sites chosen so far applied; the one with the largest positive
+    gain per unit cost (ties: larger gain, then id) is added. Stops when nothing fits or
+    nothing improves. (Greedy selection is the standard heuristic for this knapsack-like
+    problem; it is not guaranteed optimal.)
+
+    Returns
+    -------
+    DataFrame ``step, id, cost, cumulative_cost, gain, gain_per_cost`` (gain = marginal gain
+    in the chosen metric at that step).
+    """
+    if not budget > 0:
+        raise InputDataError(f"budget must be > 0, got {budget}")
+    col = _METRIC_COLUMN.get(metric)
+    if col is None:
+        raise InputDataError(f"unknown metric {metric!r}; use {', '.join(METRICS)}")
+    current = resistance
+    remaining = list(candidates)
+    spent = 0.0
+    steps = []
+    while remaining:  # loop over portfolio steps (few)
+        fits = [c for c in remaining if c.cost <= budget - spent + 1e-12]
+        if not fits:
+            break
+        t = rank_candidates(current, cores, fits, metric=metric, metrics=(metric,), executor=executor, **kwargs)
+        t = t[t[col] > 1e-12 * max(1.0, float(t[col].abs().max()))]
+        if t.empty:
+            break
+        t = t.sort_values(["gain_per_cost", col, "id"], ascending=[False, False, True], kind="mergesort")
+        best = t.iloc[0]
+        cand = next(c for c in fits if c.id == best["id"])
+        spent += cand.cost
+        steps.append({"step": len(steps) + 1, "id": cand.id, "cost": cand.cost, "cumulative_cost": spent,
+                      "gain": float(best[col]), "gain_per_cost": float(best["gain_per_cost"])})
+        current = current.with_values(np.where(current.valid, apply_candidate(current.values, cand), current.nodata))
+        remaining = [c for c in remaining if c.id != cand.id]
+    return pd.DataFrame(steps, columns=["step", "id", "cost", "cumulative_cost", "gain", "gain_per_cost"])
+
+
+def candidates_geojson(candidates: list[Candidate], table: pd.DataFrame, crs) -> dict:
+    """FeatureCollection of the sites (lon/lat when the grid CRS is known) with the table's columns."""
+    from shapely.geometry import mapping
+
+    from .barriers import _to_wgs84
+
+    by_id = {c.id: c for c in candidates}
+    recs = table.to_dict(orient="records")
+    geoms = _to_wgs84([by_id[str(r["id"])].geometry for r in recs], crs)
+    feats = []
+    for g, r in zip(geoms, recs):
+        props = {k: (None if isinstance(v, float) and not math.isfinite(v) else (v.item() if hasattr(v, "item") else v))
+                 for k, v in r.items()}
+        feats.append({"type": "Feature", "geometry": mapping(g), "properties": props})
+    return {"type": "FeatureCollection", "features": feats}
