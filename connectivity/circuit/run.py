@@ -18,6 +18,7 @@ from .graph import Graph, RasterGraph, conductance_from_values, raster_graph
 from .ini import CircuitConfig
 from .modes import advanced_solve, all_to_one_solve, one_to_all_solve, pairwise_solve
 from .solvers import normalise_solver
+from .api import pair_maps
 
 __all__ = ["run_config", "RunResult", "check_aligned", "focal_cells"]
 
@@ -277,19 +278,8 @@ def _run_pairwise(cfg, hab, rg, ids, cells, res, method, rtol, executor, pf) -> 
     res.written.append(cio.write_resistance_matrix(Path(f"{base}_resistances.out"), ids, sol.R))
     res.written.append(cio.write_resistance_3columns(Path(f"{base}_resistances_3columns.out"), ids, sol.R))
     if want_maps:
-        multi = any(len(c) > 1 for c in cells)
-        for pv in sol.iter_voltages():
-            nm = rg.node_map
-            if pv.remap is not None:
-                nm = np.where(nm >= 0, pv.remap[np.maximum(nm, 0)], -1)
-            elif multi:
-                nm = nm.copy()
-            if pv.remap is not None or multi:
-                # the cells of the pair's focal regions carry the region's node (nodata cells too)
-                flat = nm.ravel()
-                for k in (pv.a, pv.b):
-                    flat[cells[k]] = nodes[k][0] if pv.remap is None else pv.remap[nodes[k][0]]
-            maps.add(f"_{ids[pv.a]}_{ids[pv.b]}", pv.graph, pv.volts, nm)
+        for a, b, graph, volts, nm in pair_maps(rg, cells, nodes, sol):
+            maps.add(f"_{ids[a]}_{ids[b]}", graph, volts, nm)
         maps.close()
     return res
 
