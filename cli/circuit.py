@@ -1,11 +1,126 @@
-"""CLI verbs (filled in by the issue that owns this module)."""
+"""Circuit-theory verbs: `circuitscape` (Circuitscape .ini files), `circuit` (same options as flags),
+`omniscape` (Omniscape .ini files)."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import click
+
+from .common import executor_from, executor_options, info
 
 genetics_commands: list[click.Command] = []
 connectivity_commands: list[click.Command] = []
 root_commands: list[click.Command] = []
 # demo_steps: callables (outdir: pathlib.Path, seed: int) -> None, run in order by `bigcats demo`.
 demo_steps: list = []
+
+_solver_option = click.option(
+    "--solver", type=click.Choice(["cg+amg", "direct", "cholmod"], case_sensitive=False), default=None,
+    help="Linear solver (default: the config's, else cg+amg). 'cholmod' = a direct sparse factorisation.")
+
+
+def _report(res) -> None:
+    for p in res.written[:3]:
+        info(f"wrote {p}")
+    if len(res.written) > 3:
+        info(f"... and {len(res.written) - 3} more files")
+
+
+@click.command("circuitscape")
+@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--output-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Override the config's output_file (outputs are <base>_resistances.out, ...).")
+@_solver_option
+@executor_options
+def circuitscape_cmd(config: Path, output_file: Path | None, solver: str | None, workers, scheduler) -> None:
+    """Run a Circuitscape .ini file unchanged (paths inside resolve from the working directory)."""
+    from connectivity.circuit.ini import read_ini
+    from connectivity.circuit.run import run_config
+
+    cfg = read_ini(config)
+    if output_file is not None:
+        cfg.values["output_file"] = os.fspath(output_file)
+    res = run_config(cfg, executor=executor_from(workers, scheduler), solver=solver)
+    _report(res)
+
+
+@click.command("circuit")
+@click.option("--habitat", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Resistance (default) or conductance raster; edge list with --network.")
+@click.option("--conductance", "is_conductance", is_flag=True, help="The habitat map holds conductances.")
+@click.option("--scenario", type=click.Choice(["pairwise", "one-to-all", "all-to-one", "advanced"]),
+              default="pairwise", show_default=True)
+@click.option("--network", is_flag=True, help="Network mode: --habitat is an edge list 'node node value'.")
+@click.option("--points", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Focal points: raster of IDs or text 'id x y' (network: one node ID a line).")
+@click.option("--polygons", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Short-circuit regions raster.")
+@click.option("--mask", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Mask raster: cells <= 0 or nodata are removed.")
+@click.option("--sources", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Advanced: current sources.")
+@click.option("--grounds", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Advanced: grounds.")
+@click.option("--grounds-are-conductances", is_flag=True, help="Ground values are conductances (default resistances).")
+@click.option("--direct-grounds", is_flag=True, help="Every ground is a 0-ohm direct ground.")
+@click.option("--unit-currents", is_flag=True, help="Every source injects 1 A.")
+@click.option("--conflict", type=click.Choice(["keepall", "rmvsrc", "rmvgnd", "rmvall"]), default="keepall",
+              show_default=True, help="A node that is both source and ground (remove_src_or_gnd).")
+@click.option("--include-pairs", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Included/excluded pairs file (either Circuitscape layout).")
+@click.option("--source-strengths", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Variable source strengths 'id strength' (one-to-all / all-to-one).")
+@click.option("--four-neighbors", is_flag=True, help="Connect 4 neighbours only (default 8).")
+@click.option("--avg", type=click.Choice(["conductance", "resistance"]), default="conductance", show_default=True,
+              help="Connection scheme: average conductance or average resistance.")
+@click.option("-o", "--out", "output_file", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Output base (Circuitscape's output_file), e.g. results/run.out.")
+@click.option("--cur-maps", is_flag=True, help="Write current maps (per pair and cumulative).")
+@click.option("--cum-only", is_flag=True, help="Write only the cumulative current map.")
+@click.option("--max-map", is_flag=True, help="Also write the max current map.")
+@click.option("--volt-maps", is_flag=True, help="Write voltage maps.")
+@click.option("--null-to-nodata", is_flag=True, help="Non-habitat cells are nodata in current/voltage maps.")
+@click.option("--log-maps", is_flag=True, help="log10-transform the maps.")
+@click.option("--tif", is_flag=True, help="Write maps as GeoTIFF instead of ASCII grids.")
+@_solver_option
+@executor_options
+def circuit_cmd(habitat, is_conductance, scenario, network, points, polygons, mask, sources, grounds,
+                grounds_are_conductances, direct_grounds, unit_currents, conflict, include_pairs,
+                source_strengths, four_neighbors, avg, output_file, cur_maps, cum_only, max_map, volt_maps,
+                null_to_nodata, log_maps, tif, solver, workers, scheduler) -> None:
+    """Circuit-theory connectivity with Circuitscape's options as flags (writes Circuitscape's files)."""
+    from connectivity.circuit.ini import config_from_dict
+    from connectivity.circuit.run import run_config
+
+    if scenario != "advanced" and points is None:
+        raise click.UsageError("--points is required for pairwise, one-to-all and all-to-one")
+    if scenario == "advanced" and (sources is None or grounds is None):
+        raise click.UsageError("--sources and --grounds are required for the advanced scenario")
+    cfg = config_from_dict({
+        "data_type": "network" if network else "raster",
+        "scenario": scenario,
+        "habitat_file": habitat,
+        "habitat_map_is_resistances": not is_conductance,
+        "point_file": points,
+        "use_polygons": polygons is not None, "polygon_file": polygons,
+        "use_mask": mask is not None, "mask_file": mask,
+        "source_file": sources, "ground_file": grounds,
+        "ground_file_is_resistances": not grounds_are_conductances,
+        "use_direct_grounds": direct_grounds, "use_unit_currents": unit_currents,
+        "remove_src_or_gnd": conflict,
+        "use_included_pairs": include_pairs is not None, "included_pairs_file": include_pairs,
+        "use_variable_source_strengths": source_strengths is not None, "variable_source_file": source_strengths,
+        "connect_four_neighbors_only": four_neighbors,
+        "connect_using_avg_resistances": avg == "resistance",
+        "output_file": output_file,
+        "write_cur_maps": cur_maps or max_map, "write_cum_cur_map_only": cum_only,
+        "write_max_cur_maps": max_map, "write_volt_maps": volt_maps,
+        "set_null_currents_to_nodata": null_to_nodata, "set_null_voltages_to_nodata": null_to_nodata,
+        "log_transform_maps": log_maps, "write_as_tif": tif,
+        "solver": solver or "cg+amg",
+    }, source="(command line)")
+    res = run_config(cfg, executor=executor_from(workers, scheduler))
+    _report(res)
+
+
+connectivity_commands += [circuitscape_cmd, circuit_cmd]
