@@ -1,0 +1,83 @@
+"""CLI of the circuit engine: Circuitscape .ini drop-in, native flags, one-line bad-input errors."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+def _asc(path: Path, values, cellsize=1.0, xll=0.0, yll=0.0):
+    v = np.asarray(values, dtype=float)
+    with open(path, "w") as fh:
+        fh.write(f"ncols {v.shape[1]}\nnrows {v.shape[0]}\nxllcorner {xll}\nyllcorner {yll}\n"
+                 f"cellsize {cellsize}\nNODATA_value -9999\n")
+        np.savetxt(fh, v, fmt="%g")
+    return path
+
+
+def test_circuitscape_ini_runs_from_suite_folder(shared, run_cli, tmp_path):
+    suite = shared("reference", "circuitscape")
+    cwd = os.getcwd()
+    os.chdir(suite)
+    try:
+        code, out, err = run_cli("connectivity", "circuitscape", "input/raster/pairwise/9/sgVerify9.ini",
+                                 "--output-file", str(tmp_path / "sg9.out"))
+    finally:
+        os.chdir(cwd)
+    assert code == 0, err
+    got = np.loadtxt(tmp_path / "sg9_resistances.out")
+    exp = np.loadtxt(suite / "output_verify" / "sgVerify9_resistances.out")
+    assert np.max(np.abs(got - exp)) <= 1e-3
+    assert (tmp_path / "sg9_cum_curmap.asc").exists()
+
+
+def test_native_verb_pairwise_and_advanced(run_cli, tmp_path):
+    hab = _asc(tmp_path / "r.asc", np.ones((4, 6)))
+    pts = _asc(tmp_path / "p.asc", [[1, 0, 0, 0, 0, 2], [0] * 6, [0] * 6, [3, 0, 0, 0, 0, 0]])
+    code, _, err = run_cli("connectivity", "circuit", "--habitat", str(hab), "--points", str(pts),
+                           "--four-neighbors", "--avg", "resistance", "-o", str(tmp_path / "run.out"),
+                           "--cur-maps", "--max-map", "--solver", "direct")
+    assert code == 0, err
+    R = np.loadtxt(tmp_path / "run_resistances.out")
+    assert R[0, 1:].tolist() == [1, 2, 3]
+    assert R[1, 2] > 0 and np.allclose(R[1:, 1:], R[1:, 1:].T)
+    assert (tmp_path / "run_curmap_1_2.asc").exists() and (tmp_path / "run_max_curmap.asc").exists()
+    src = _asc(tmp_path / "s.asc", [[1, 0, 0, 0, 0, 0]] + [[0] * 6] * 3)
+    gnd = _asc(tmp_path / "g.asc", [[-9999] * 6] * 3 + [[-9999] * 5 + [0]])
+    code, _, err = run_cli("connectivity", "circuit", "--scenario", "advanced", "--habitat", str(hab),
+                           "--sources", str(src), "--grounds", str(gnd), "-o", str(tmp_path / "adv.out"),
+                           "--cur-maps", "--volt-maps")
+    assert code == 0, err
+    v = np.loadtxt(tmp_path / "adv_voltmap.asc", skiprows=6)
+    assert v[3, 5] == 0 and v[0, 0] > 0
+
+
+@pytest.mark.parametrize("problem", ["zero", "negative", "misaligned", "outside", "all_nodata", "no_habitat"])
+def test_bad_input_is_one_line_error(problem, run_cli, tmp_path):
+    r = np.ones((3, 4))
+    pts_grid = [[1, 0, 0, 2], [0] * 4, [0] * 4]
+    if problem == "zero":
+        r[1, 1] = 0
+    if problem == "negative":
+        r[1, 1] = -3
+    if problem == "no_habitat":
+        r[:] = -9999
+    if problem == "all_nodata":
+        r[0, 0] = r[0, 3] = -9999
+    hab = _asc(tmp_path / "r.asc", r)
+    if problem == "misaligned":
+        pts = _asc(tmp_path / "p.asc", pts_grid, xll=5.0)
+    elif problem == "outside":
+        pts = tmp_path / "p.txt"
+        pts.write_text("1 0.5 2.5\n2 40.5 0.5\n")
+    else:
+        pts = _asc(tmp_path / "p.asc", pts_grid)
+    code, out, err = run_cli("connectivity", "circuit", "--habitat", str(hab), "--points", str(pts),
+                             "-o", str(tmp_path / "x.out"), "--cur-maps")
+    assert code == 1
+    lines = [ln for ln in err.strip().splitlines() if ln.startswith("bigcats: error:")]
+    assert len(lines) == 1 and "Traceback" not in err
+    assert not (tmp_path / "x_cum_curmap.asc").exists()
