@@ -173,7 +173,7 @@ def parse_alleles(
     bad = ~ok | (num & (values <= 0))
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        t = s[r, c]
+        t = str(s[r, c])
         if ok[r, c]:
             msg = f"allele {t!r} is not a positive integer or a missing code (0, -9, -99, blank)"
         elif "/" in t or "|" in t:

@@ -130,16 +130,15 @@ def read_genalex(path: str | os.PathLike[str]) -> Genotypes:
     if len(order) != n_pops:
         raise InputDataError(f"{len(order)} populations in the Pop column but line 1 says {n_pops}",
                              path=path, line=l1)
-    k = 0
-    for b, (p, size) in enumerate(zip(order, sizes)):
-        block = pops[k:k + size]
-        if len(block) < size or any(x != p for x in block):
-            bad = k + next((i for i, x in enumerate(block) if x != p), len(block))
-            raise InputDataError(
-                f"population {p!r} should have {size} consecutive samples (line 1) but the Pop "
-                "column changes here", path=path, line=dlines[min(bad, len(dlines) - 1)],
-                sample=samples[min(bad, len(samples) - 1)])
-        k += size
+    expected = [p for p, size in zip(order, sizes) for _ in range(size)]
+    wrong = [i for i, (x, e) in enumerate(zip(pops, expected)) if x != e]
+    if wrong:
+        i = wrong[0]
+        plan = ", ".join(f"{p}: {n}" for p, n in zip(order, sizes))
+        raise InputDataError(
+            f"the Pop column does not match the population sizes on line 1 ({plan}; samples "
+            f"grouped by population): expected {expected[i]!r} here, found {pops[i]!r}",
+            path=path, line=dlines[i], sample=samples[i])
     values = parse_alleles(D[:, 2:width], path=path, linenos=dlines, samples=samples, loci=loci)
     alleles = values.reshape(len(samples), n_loci, 2)
 

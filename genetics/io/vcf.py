@@ -56,8 +56,10 @@ def read_vcf(path: str | os.PathLike[str]) -> Genotypes:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     head_k = next((k for k, s in enumerate(lines) if s.startswith("#CHROM")), None)
     if head_k is None:
-        raise InputDataError("no '#CHROM' header line: not a VCF file", path=path,
-                             line=len(lines))
+        first_data = next((k for k, s in enumerate(lines) if s.strip() and not s.startswith("#")),
+                          len(lines) - 1)
+        raise InputDataError("no '#CHROM' header line before the data: not a VCF file",
+                             path=path, line=first_data + 1)
     head = lines[head_k].split("\t")
     if len(head) < 10:
         raise InputDataError("the '#CHROM' line names no samples (need FORMAT and sample columns)",

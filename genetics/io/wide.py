@@ -13,7 +13,7 @@ The sample id is column 0 unless ``id_col`` says otherwise. Metadata columns are
 ``meta_cols`` (names or 0-based indices) or sniffed: leading columns (after the id) whose cells are
 mostly not alleles (e.g. allelematch's ``knownIndividual``, ``samplingData``, a one-column ``sex``
 marker) are metadata; when the remaining two-column block has an odd number of columns, its first
-column is metadata too (e.g. an integer population). The population column is ``pop_col`` or the
+column is metadata too in a headerless file (an integer population). The population column is ``pop_col`` or the
 metadata column named ``pop``/``population``/``popn``/``group`` (case-insensitive), or the single
 metadata column of a headerless file.
 
@@ -201,8 +201,8 @@ def read_wide(
             if like >= 0.5:
                 break
             meta.append(cand.pop(0))
-        if not slash and len(cand) % 2 == 1 and len(cand) > 1:
-            meta.append(cand.pop(0))
+        if not slash and head is None and len(cand) % 2 == 1 and len(cand) > 1:
+            meta.append(cand.pop(0))  # headerless: id, integer population, alleles
     block = cand
     where = header_line or dlines[0]
     if not block:
