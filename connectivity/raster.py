@@ -99,13 +99,18 @@ class Raster:
     def xy_to_rowcol(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Map coordinates → (row, col) of the containing cell (may lie outside the grid)."""
         inv = ~self.transform  # type: ignore[operator]
-        c, r = inv * (np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        c = inv.a * x + inv.b * y + inv.c
+        r = inv.d * x + inv.e * y + inv.f
         return np.floor(r).astype(np.int64), np.floor(c).astype(np.int64)
 
     def rowcol_to_xy(self, row: np.ndarray, col: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(row, col) → map coordinates of the cell centres."""
-        x, y = self.transform * (np.asarray(col, dtype=float) + 0.5, np.asarray(row, dtype=float) + 0.5)  # type: ignore[operator]
-        return np.asarray(x), np.asarray(y)
+        t = self.transform
+        c = np.asarray(col, dtype=float) + 0.5
+        r = np.asarray(row, dtype=float) + 0.5
+        return t.a * c + t.b * r + t.c, t.d * c + t.e * r + t.f  # type: ignore[attr-defined]
 
 
 def _gdal_path(path: Path) -> str:
