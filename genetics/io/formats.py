@@ -226,7 +226,7 @@ def sniff_format(path: str | os.PathLike[str]) -> str:
 
     Rules, in order: ``##fileformat=VCF`` -> vcf; first row ``int,int,int,...`` followed by a
     ``Sample,Pop,Loc1,,...`` row -> genalex; a line that is exactly ``Pop`` (any case) after a
-    title line -> genepop; a header with ``sample_id``/``locus``/``allele_1`` columns -> long;
+    title line, or a ``.gen`` extension -> genepop; a header with ``sample_id``/``locus``/``allele_1`` columns -> long;
     ``.str``/``.stru`` extension or the STRUCTURE two-row layout / short locus header -> structure;
     anything else tabular -> wide.
     """
@@ -240,8 +240,7 @@ def sniff_format(path: str | os.PathLike[str]) -> str:
     first = lines[0][1].strip()
     if first.startswith("##fileformat=VCF"):
         return "vcf"
-    if any(s.strip().upper() == "POP" or re.match(r"^\s*pop(\s|$)", s, re.I) and "," not in s
-           for _, s in lines[1:]) and not _looks_tabular_header(first):
+    if any(s.strip().upper() == "POP" for _, s in lines[1:]) and not _looks_tabular_header(first):
         return "genepop"
     sep = detect_sep(first)
     rows = split_rows(lines[:3], sep)

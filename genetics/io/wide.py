@@ -58,6 +58,8 @@ _PAIR_SUFFIXES = (
     ("_1", "_2"), (".1", ".2"), ("-1", "-2"), ("_a", "_b"), (".a", ".b"), ("-a", "-b"),
     ("_A", "_B"), (".A", ".B"), ("a", "b"), ("A", "B"), ("1", "2"),
 )
+#: Metadata cells read as missing (an allelematch ``sex`` of -99, R's NA).
+_META_MISSING = frozenset({"", "NA", "-9", "-99"})
 _GENO_RE = re.compile(r"^([^/|]*)[/|]([^/|]*)$")
 
 
@@ -247,7 +249,7 @@ def read_wide(
     pops = None if pop_idx is None else [str(p).strip() for p in D[:, pop_idx]]
     md = None
     if meta:
-        md = pd.DataFrame({names[c]: [None if t == "" else t for t in D[:, c]] for c in meta},
+        md = pd.DataFrame({names[c]: [None if t in _META_MISSING else t for t in D[:, c]] for c in meta},
                           index=pd.Index(samples, name="sample_id"))
     return build_genotypes(alleles, samples, loci, pops, md, path=path)
 
