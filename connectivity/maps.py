@@ -67,8 +67,7 @@ def plot_leastcost_map(
     fig, ax = plt.subplots(figsize=(9, 7.5))
     r = resistance.masked(np.nan)
     vmax = np.nanpercentile(r, 99.5) if np.isfinite(r).any() else 1.0
-    cmap = matplotlib.colormaps["Greys"].copy()
-    cmap.set_bad("#d4e6f5")  # nodata (sea, lakes, hard barriers, outside the grid): pale blue
+    cmap = matplotlib.colormaps["Greys"].with_extremes(bad="#d4e6f5")  # nodata (sea, lakes, barriers): pale blue
     ax.set_facecolor("#d4e6f5")
     im = ax.imshow(r, extent=extent, cmap=cmap, norm=LogNorm(vmin=max(np.nanmin(r), 1e-6), vmax=max(vmax, 1.0)),
                    interpolation="nearest")
