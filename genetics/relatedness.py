@@ -54,12 +54,17 @@ __all__ = [
     "li",
     "ritland",
     "dyadml",
+    "dyadml_pairs",
     "classify_relationship",
     "pairwise_matrices",
     "relatedness_table",
     "bootstrap_ci",
     "compare_estimators",
     "plot_comparison",
+    "pair_values",
+    "read_reference_freqs",
+    "reference_from_table",
+    "Comparison",
 ]
 
 #: Estimator names accepted by :func:`pairwise_matrices` and the CLI.
@@ -500,78 +505,135 @@ def _wang_formula(P1, P2, P3, b, c, d, e, f, g):
 
 # ----------------------------------------------------------------------------- dyadic ML
 def _ibd_likelihood_ratios(
-    enc: AlleleIndicators, rows: np.ndarray
+    enc: AlleleIndicators, I: np.ndarray, J: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-locus P(Gx,Gy | k IBD) / P(Gx,Gy | 0 IBD) for rows x in *rows* and all y.
+    """Per-locus P(Gx,Gy | k alleles IBD) / P(Gx,Gy | none) for the pairs (I[q], J[q]).
+
+    For non-inbred x = (a, b), y = (c, d) under HWE: P(.|0) = P(Gx) P(Gy);
+    P(.|1) = P(Gx) * mean over x's two alleles u of P(y carries u and a random other allele);
+    P(.|2) = P(Gx) [Gx = Gy]. So R1 = (T_y(a) + T_y(b)) / (2 P(Gy)) with T_y(u) the frequency of
+    y's other allele when u is one of y's alleles, and R2 = [Gx = Gy] / P(Gy).
 
     Returns
     -------
-    R1, R2 : numpy.ndarray of float64, shape (len(rows), n, L)
-        Likelihood ratios of one and two alleles IBD against none (1 at untyped loci).
-    valid : numpy.ndarray of bool, shape (len(rows), n, L)
+    R1, R2 : numpy.ndarray of float64, shape (P, L)
+        1 at loci not typed in both.
+    valid : numpy.ndarray of bool, shape (P, L)
     """
-    n, L = enc.typed.shape
     pa, pb = enc.p_ab()
-    # P(G) under HWE: p^2 for aa, 2 p_a p_b for ab
-    PG = np.where(enc.hom, pa * pb, 2 * pa * pb)
-    # T[y, k]: probability that y's *other* allele is drawn from the population given that
-    # allele k of y is the IBD copy: p_other for each allele carried (hom: p_a).
-    other_b = np.zeros_like(enc.X)  # (n, A)
-    idx = np.arange(n)
-    for j in range(L):
-        t = enc.typed[:, j]
-        ca, cb = enc.col_a[t, j], enc.col_b[t, j]
-        other_b[idx[t], ca] = pb[t, j]
-        other_b[idx[t], cb] = pa[t, j]
-    R1 = np.ones((len(rows), n, L))
-    R2 = np.ones((len(rows), n, L))
-    valid = enc.typed[rows][:, None, :] & enc.typed[None, :, :]
-    for j in range(L):
-        cols = np.flatnonzero(enc.locus_of == j)
-        Xx = enc.X[rows][:, cols] / 2.0
-        T = other_b[:, cols]
-        # P(Gy | Gx, k1) = sum_k (X_xk / 2) T_yk ; ratio to P(Gy)
-        py = PG[:, j]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            r1 = (Xx @ T.T) / py[None, :]
-            ident = (enc.col_a[rows, j][:, None] == enc.col_a[None, :, j]) & (
-                enc.col_b[rows, j][:, None] == enc.col_b[None, :, j]
-            )
-            r2 = np.where(ident, 1.0 / py[None, :], 0.0)
-        v = valid[:, :, j]
-        R1[:, :, j] = np.where(v, r1, 1.0)
-        R2[:, :, j] = np.where(v, r2, 1.0)
+    ca_x, cb_x = enc.col_a[I], enc.col_b[I]
+    ca_y, cb_y = enc.col_a[J], enc.col_b[J]
+    pc, pd_ = pa[J], pb[J]
+    homy = ca_y == cb_y
+    valid = enc.typed[I] & enc.typed[J]
+    PGy = np.where(homy, pc * pd_, 2 * pc * pd_)
+
+    def T(u):
+        return np.where(homy, (u == ca_y) * pc, (u == ca_y) * pd_ + (u == cb_y) * pc)
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        R1 = (T(ca_x) + T(cb_x)) / (2 * PGy)
+        R2 = ((ca_x == ca_y) & (cb_x == cb_y)) / PGy
+    R1 = np.where(valid, R1, 1.0)
+    R2 = np.where(valid, R2, 1.0)
     return R1, R2, valid
 
 
-def _em_k(R1: np.ndarray, R2: np.ndarray, lw: np.ndarray, n_iter: int = 400, tol: float = 1e-10) -> np.ndarray:
-    """Maximise sum_l lw_l log(k0 + k1 R1 + k2 R2) over the simplex by EM (vectorised)."""
-    shape = R1.shape[:-1]
-    k = np.full(shape + (3,), 1.0 / 3.0)
-    tot = lw.sum()
-    if tot <= 0:
-        return np.full(shape + (3,), np.nan)
-    for _ in range(n_iter):
-        k0, k1, k2 = k[..., 0:1], k[..., 1:2], k[..., 2:3]
-        den = k0 + k1 * R1 + k2 * R2
-        den = np.where(den > 0, den, np.inf)
-        new = np.stack(
-            [
-                (k0 / den * lw).sum(-1),
-                (k1 * R1 / den * lw).sum(-1),
-                (k2 * R2 / den * lw).sum(-1),
-            ],
-            axis=-1,
-        ) / tot
-        delta = np.nanmax(np.abs(new - k)) if new.size else 0.0
-        k = new
-        if delta < tol:
-            break
-    return k
+def _em_k(R1: np.ndarray, R2: np.ndarray, lw: np.ndarray, n_bisect: int = 48, n_newton: int = 40) -> np.ndarray:
+    """Maximise ``f(k) = sum_l lw_l log(k0 + k1 R1_l + k2 R2_l)`` over the simplex, all pairs at once.
+
+    f is concave, so the maximum is either on the boundary - the best of the three edge
+    maxima, each a one-dimensional concave problem solved by bisection on the derivative - or
+    in the interior, which is the case exactly when the derivative at the best edge point
+    towards the opposite vertex is positive; those pairs get a damped Newton ascent in the
+    interior. (EM would reach the same point but converges slowly at the boundary.)
+
+    Parameters
+    ----------
+    R1, R2 : numpy.ndarray, shape (P, L)
+    lw : numpy.ndarray, shape (L,)
+
+    Returns
+    -------
+    numpy.ndarray, shape (P, 3)
+    """
+    P, L = R1.shape
+    if P == 0 or lw.sum() <= 0:
+        return np.full((P, 3), np.nan)
+    R = np.stack([np.ones_like(R1), R1, R2], axis=-1)  # (P, L, 3)
+    V = np.eye(3)
+
+    def f(k):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (np.log(np.einsum("plk,pk->pl", R, k)) * lw).sum(1)
+
+    def grad(k):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            den = np.einsum("plk,pk->pl", R, k)
+            return np.einsum("plk,pl->pk", R, lw / den)
+
+    best_k = np.zeros((P, 3))
+    best_f = np.full(P, -np.inf)
+    best_edge = np.zeros(P, dtype=int)
+    for e, (i, j) in enumerate(((0, 1), (0, 2), (1, 2))):
+        # k(t) = (1-t) v_i + t v_j; f'(t) = sum lw (R_j - R_i) / k(t).R, decreasing in t
+        dR = R[..., j] - R[..., i]
+        lo = np.zeros(P)
+        hi = np.ones(P)
+        for _ in range(n_bisect):
+            t = (lo + hi) / 2
+            den = R[..., i] + t[:, None] * dR
+            with np.errstate(divide="ignore", invalid="ignore"):
+                d = (lw * dR / den).sum(1)
+            up = d > 0
+            lo = np.where(up, t, lo)
+            hi = np.where(up, hi, t)
+        cands = [np.zeros(P), np.ones(P), (lo + hi) / 2]
+        for t in cands:
+            k = (1 - t)[:, None] * V[i] + t[:, None] * V[j]
+            fk = np.nan_to_num(f(k), nan=-np.inf)
+            better = fk > best_f
+            best_k[better], best_f[better], best_edge[better] = k[better], fk[better], e
+    # KKT: derivative towards the vertex opposite the best edge
+    opposite = np.array([2, 1, 0])[best_edge]
+    g = np.nan_to_num(grad(best_k), nan=0.0, posinf=1e300, neginf=-1e300)
+    dirv = V[opposite] - best_k
+    inner = (g * dirv).sum(1) > 1e-9 * np.maximum(1.0, np.abs(g).max(1))
+    if inner.any():
+        idx = np.flatnonzero(inner)
+        Ri = R[idx]
+        x = np.full((len(idx), 2), 1.0 / 3.0)  # (k1, k2); k0 = 1 - k1 - k2
+        for _ in range(n_newton):
+            k = np.column_stack([1 - x.sum(1), x])
+            den = np.einsum("plk,pk->pl", Ri, k)
+            D = Ri[..., 1:] - Ri[..., :1]  # (p, L, 2)
+            wd = lw / den
+            gx = np.einsum("plj,pl->pj", D, wd)
+            H = -np.einsum("pla,plb,pl->pab", D, D, wd / den)
+            H[:, 0, 0] -= 1e-12
+            H[:, 1, 1] -= 1e-12
+            step = -np.linalg.solve(H, gx[..., None])[..., 0]
+            # largest step keeping k1, k2, k0 >= 0 (stay strictly inside)
+            kk = np.column_stack([1 - x.sum(1), x])
+            dk = np.column_stack([-step.sum(1), step])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lim = np.where(dk < 0, -kk / dk, np.inf).min(1)
+            a = np.minimum(1.0, 0.95 * lim)
+            x = x + a[:, None] * step
+        k_in = np.column_stack([1 - x.sum(1), x])
+        f_in = np.nan_to_num(_f_sub(Ri, lw, k_in), nan=-np.inf)
+        better = f_in > best_f[idx]
+        best_k[idx[better]] = k_in[better]
+    return np.clip(best_k, 0.0, 1.0)
+
+
+def _f_sub(R: np.ndarray, lw: np.ndarray, k: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (np.log(np.einsum("plk,pk->pl", R, k)) * lw).sum(1)
 
 
 def _loglik_k(R1: np.ndarray, R2: np.ndarray, lw: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """sum_l lw_l log(k0 + k1 R1 + k2 R2); k broadcasts against R1[..., 0]."""
+    """sum_l lw_l log(k0 + k1 R1 + k2 R2); k is (..., 3) broadcasting against R1[..., 0]."""
     with np.errstate(divide="ignore", invalid="ignore"):
         v = k[..., 0:1] + k[..., 1:2] * R1 + k[..., 2:3] * R2
         return (np.log(v) * lw).sum(-1)
@@ -585,8 +647,10 @@ def _curve_k(phi: np.ndarray) -> np.ndarray:
 def _max_on_curve(R1: np.ndarray, R2: np.ndarray, lw: np.ndarray, n_grid: int = 41, n_golden: int = 40) -> np.ndarray:
     """Maximise the likelihood along phi in [0, 1] on the boundary curve (vectorised)."""
     grid = np.linspace(0.0, 1.0, n_grid)
-    ll = np.stack([_loglik_k(R1, R2, lw, _curve_k(np.full(R1.shape[:-1], g))) for g in grid], axis=-1)
-    best = np.argmax(np.nan_to_num(ll, nan=-np.inf), axis=-1)
+    shape = R1.shape[:-1]
+    ll = np.stack([_loglik_k(R1, R2, lw, _curve_k(np.full(shape, x))) for x in grid], axis=-1)
+    ll = np.nan_to_num(ll, nan=-np.inf)
+    best = np.argmax(ll, axis=-1)
     step = 1.0 / (n_grid - 1)
     lo = np.clip(grid[best] - step, 0, 1)
     hi = np.clip(grid[best] + step, 0, 1)
@@ -594,93 +658,121 @@ def _max_on_curve(R1: np.ndarray, R2: np.ndarray, lw: np.ndarray, n_grid: int = 
     for _ in range(n_golden):
         x1 = hi - gr * (hi - lo)
         x2 = lo + gr * (hi - lo)
-        f1 = _loglik_k(R1, R2, lw, _curve_k(x1))
-        f2 = _loglik_k(R1, R2, lw, _curve_k(x2))
-        left = np.nan_to_num(f1, nan=-np.inf) >= np.nan_to_num(f2, nan=-np.inf)
+        f1 = np.nan_to_num(_loglik_k(R1, R2, lw, _curve_k(x1)), nan=-np.inf)
+        f2 = np.nan_to_num(_loglik_k(R1, R2, lw, _curve_k(x2)), nan=-np.inf)
+        left = f1 >= f2
         hi = np.where(left, x2, hi)
         lo = np.where(left, lo, x1)
     phi = (lo + hi) / 2
-    # keep the grid point if it is better (end points 0 and 1)
-    f_phi = _loglik_k(R1, R2, lw, _curve_k(phi))
+    f_phi = np.nan_to_num(_loglik_k(R1, R2, lw, _curve_k(phi)), nan=-np.inf)
     f_grid = np.take_along_axis(ll, best[..., None], -1)[..., 0]
-    phi = np.where(np.nan_to_num(f_grid, nan=-np.inf) > np.nan_to_num(f_phi, nan=-np.inf), grid[best], phi)
+    phi = np.where(f_grid > f_phi, grid[best], phi)
     return _curve_k(phi)
 
 
-def _dyadml_block(args) -> tuple[np.ndarray, np.ndarray]:
-    enc, rows, c, constrained = args
-    R1, R2, valid = _ibd_likelihood_ratios(enc, rows)
+def _dyadml_chunk(args) -> tuple[np.ndarray, np.ndarray]:
+    enc, I, J, c, constrained = args
+    R1, R2, valid = _ibd_likelihood_ratios(enc, I, J)
     k = _em_k(R1, R2, c)
-    # outbred relationships satisfy k1^2 >= 4 k0 k2 (Thompson 1976); when the unconstrained
-    # maximum violates it, the constrained maximum lies on the boundary curve
-    bad = k[..., 1] ** 2 < 4 * k[..., 0] * k[..., 2] - 1e-9
-    if constrained and bad.any():
-        k[bad] = _max_on_curve(R1[bad], R2[bad], c)
-    none = ~(valid.any(-1))
-    k[none] = np.nan
-    ll = []
-    for cls in ("PO", "FS", "HS", "U"):
-        ll.append(_loglik_k(R1, R2, c, np.asarray(RELATIONSHIP_K[cls], dtype=float)))
-    return k, np.stack(ll, axis=-1)
+    if constrained:
+        # outbred relationships satisfy k1^2 >= 4 k0 k2 (Thompson 1976); when the
+        # unconstrained maximum violates it, the constrained maximum is on the boundary curve
+        bad = k[:, 1] ** 2 < 4 * k[:, 0] * k[:, 2] - 1e-9
+        if bad.any():
+            k[bad] = _max_on_curve(R1[bad], R2[bad], c)
+    k[~valid.any(1)] = np.nan
+    ll = np.stack(
+        [_loglik_k(R1, R2, c, np.asarray(RELATIONSHIP_K[cls], dtype=float)) for cls in ("PO", "FS", "HS", "U")],
+        axis=-1,
+    )
+    ll[~valid.any(1)] = np.nan
+    return k, ll
+
+
+def dyadml_pairs(
+    enc: AlleleIndicators,
+    I: np.ndarray,
+    J: np.ndarray,
+    locus_weights: np.ndarray | None = None,
+    *,
+    outbred_constraint: bool = False,
+    chunk: int = 50000,
+    executor: Executor | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Dyadic maximum-likelihood relatedness (Milligan 2003) for the pairs (I[q], J[q]).
+
+    Maximises ``prod_l [k0 P0_l + k1 P1_l + k2 P2_l]`` over (k0, k1, k2) on the simplex, where
+    ``P_k`` is the probability of the pair's genotypes given k alleles identical by descent
+    (Thompson 1975; Milligan 2003, restricted to the three IBD states of non-inbred
+    individuals, as COANCESTRY with ``allow.inbreeding = FALSE``). The likelihood is a mixture
+    in k, so EM maximises it, vectorised over pairs. ``r = k1/2 + k2``.
+    With *outbred_constraint* the search is restricted to ``k1^2 >= 4 k0 k2`` (Thompson
+    1976), the region reachable by outbred pedigrees; off by default, as in COANCESTRY.
+
+    Difference from COANCESTRY: its ``dyadml`` column on related's simrel data is consistent
+    with a genotyping-error term in its likelihood (FS0000003-FS00000010 get r = 1.0 although
+    three loci are homozygote/heterozygote discordant, impossible for k2 = 1 without error);
+    this implementation is the error-free likelihood.
+
+    Parameters
+    ----------
+    enc : AlleleIndicators
+    I, J : numpy.ndarray of int, shape (P,)
+    locus_weights : numpy.ndarray, shape (L,), optional
+    chunk : int
+        Pairs per work item (memory about chunk x L x 8 doubles).
+    executor : concurrent.futures.Executor, optional
+
+    Returns
+    -------
+    r : numpy.ndarray, shape (P,)
+    k : numpy.ndarray, shape (P, 3)
+        ML estimates of (k0, k1, k2); NaN when the pair shares no typed locus.
+    loglik : numpy.ndarray, shape (P, 4)
+        Log-likelihood ratios (against unrelated) of PO, FS, HS, U.
+    """
+    c = _weights(enc, locus_weights)
+    I = np.asarray(I)
+    J = np.asarray(J)
+    items = [(enc, I[s:s + chunk], J[s:s + chunk], c, outbred_constraint) for s in range(0, len(I), chunk)]
+    res = map_ordered(_dyadml_chunk, items, executor=executor, desc="dyadml")
+    if not res:
+        return np.zeros(0), np.zeros((0, 3)), np.zeros((0, 4))
+    k = np.concatenate([x[0] for x in res])
+    ll = np.concatenate([x[1] for x in res])
+    return k[:, 1] / 2 + k[:, 2], k, ll
 
 
 def dyadml(
     enc: AlleleIndicators,
     locus_weights: np.ndarray | None = None,
     *,
-    block: int = 128,
     outbred_constraint: bool = False,
     executor: Executor | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Dyadic maximum-likelihood relatedness (Milligan 2003), non-inbred.
-
-    Maximises ``prod_l [k0 P0_l + k1 P1_l + k2 P2_l]`` over (k0, k1, k2) on the simplex, where
-    ``P_k`` is the probability of the pair's genotypes given k alleles identical by descent
-    (Thompson 1975; Milligan 2003 Table 1 restricted to the three states of non-inbred
-    individuals, i.e. COANCESTRY with ``allow.inbreeding = FALSE``). The likelihood is a
-    mixture in k, so it is maximised by EM, vectorised over all pairs of a block of rows.
-    ``r = k1/2 + k2``. With *outbred_constraint* the search is restricted to
-    ``k1^2 >= 4 k0 k2`` (Thompson 1976), the region reachable by outbred pedigrees; off by
-    default because COANCESTRY does not apply it (it agrees less with related's output).
-
-    Difference from COANCESTRY: its ``dyadml`` column on related's simrel data is
-    consistent with a genotyping-error term in the likelihood (FS0000003-FS00000010 get
-    r = 1.0 although three loci are homozygote/heterozygote discordant, impossible for
-    k2 = 1 without error); this implementation is the error-free likelihood.
-
-    Parameters
-    ----------
-    enc : AlleleIndicators
-    locus_weights : numpy.ndarray, shape (L,), optional
-    block : int
-        Rows per block (memory: block x n x L x 3 doubles).
-    executor : concurrent.futures.Executor, optional
-        Blocks run through :func:`~genetics.parallel.map_ordered`.
-
-    Returns
-    -------
-    r : numpy.ndarray, shape (n, n)
-    k : numpy.ndarray, shape (n, n, 3)
-        ML estimates of (k0, k1, k2).
-    loglik : numpy.ndarray, shape (n, n, 4)
-        Log-likelihood ratios (against unrelated allele sampling) of PO, FS, HS, U.
-    """
-    c = _weights(enc, locus_weights)
+    """:func:`dyadml_pairs` over all pairs, as symmetric (n, n) matrices r, (n, n, 3) k and
+    (n, n, 4) log-likelihoods (diagonal NaN)."""
     n = enc.n
-    blocks = [np.arange(i, min(n, i + block)) for i in range(0, n, block)]
-    res = map_ordered(_dyadml_block, [(enc, b, c, outbred_constraint) for b in blocks],
-                      executor=executor, desc="dyadml")
-    k = np.concatenate([r[0] for r in res], axis=0)
-    ll = np.concatenate([r[1] for r in res], axis=0)
-    r = k[..., 1] / 2 + k[..., 2]
-    return r, k, ll
+    I, J = np.triu_indices(n, 1)
+    r, k, ll = dyadml_pairs(enc, I, J, locus_weights, outbred_constraint=outbred_constraint, executor=executor)
+    R = np.full((n, n), np.nan)
+    K = np.full((n, n, 3), np.nan)
+    LL = np.full((n, n, 4), np.nan)
+    for arr, val in ((R, r), (K, k), (LL, ll)):
+        arr[I, J] = val
+        arr[J, I] = val
+    return R, K, LL
 
 
 def classify_relationship(loglik: np.ndarray) -> np.ndarray:
-    """Relationship class (PO, FS, HS, U) of highest likelihood; ties go to the later
-    (more distant) class... by numpy's first maximum in the order PO, FS, HS, U."""
+    """Relationship class (PO, FS, HS, U) of highest likelihood (last axis: PO, FS, HS, U).
+
+    Ties go to the first in that order; pairs without any shared typed locus get ``""``.
+    """
     names = np.array(["PO", "FS", "HS", "U"])
-    out = names[np.argmax(np.nan_to_num(loglik, nan=-np.inf), axis=-1)]
+    ll = np.asarray(loglik)
+    out = names[np.argmax(np.nan_to_num(ll, nan=-np.inf), axis=-1)].astype(object)
+    out[np.all(np.isnan(ll), axis=-1)] = ""
     return out
 
 
@@ -701,7 +793,31 @@ def _check_estimators(estimators: Sequence[str]) -> list[str]:
             raise InputDataError(f"unknown relatedness estimator {e!r} (use {', '.join(ESTIMATORS)})")
     if not est:
         raise InputDataError("no relatedness estimator given")
-    return est
+    return list(dict.fromkeys(est))
+
+
+def pair_values(
+    enc: AlleleIndicators,
+    estimators: Sequence[str],
+    I: np.ndarray,
+    J: np.ndarray,
+    locus_weights: np.ndarray | None = None,
+    executor: Executor | None = None,
+) -> dict[str, np.ndarray]:
+    """Requested estimators for the pairs (I[q], J[q]), each an array (P,).
+
+    ``dyadml`` also yields ``dyadml_class`` (PO/FS/HS/U by likelihood) and ``k0, k1, k2``.
+    """
+    out: dict[str, np.ndarray] = {}
+    for e in _check_estimators(estimators):
+        if e == "dyadml":
+            r, k, ll = dyadml_pairs(enc, I, J, locus_weights, executor=executor)
+            out["dyadml"] = r
+            out["dyadml_class"] = classify_relationship(ll)
+            out["k0"], out["k1"], out["k2"] = k[:, 0], k[:, 1], k[:, 2]
+        else:
+            out[e] = _MOMENT[e](enc, locus_weights)[I, J]
+    return out
 
 
 def pairwise_matrices(
@@ -710,24 +826,20 @@ def pairwise_matrices(
     locus_weights: np.ndarray | None = None,
     executor: Executor | None = None,
 ) -> dict[str, np.ndarray]:
-    """All requested estimators as (n, n) matrices; ``dyadml`` also gives ``dyadml_class``
-    (str) and ``k0, k1, k2``."""
+    """All requested estimators as symmetric (n, n) matrices (diagonal meaningless)."""
     out: dict[str, np.ndarray] = {}
     for e in _check_estimators(estimators):
         if e == "dyadml":
-            r, k, ll = dyadml(enc, locus_weights, executor=executor)
-            out["dyadml"] = r
-            out["dyadml_class"] = classify_relationship(ll)
-            out["k0"], out["k1"], out["k2"] = k[..., 0], k[..., 1], k[..., 2]
+            out[e] = dyadml(enc, locus_weights, executor=executor)[0]
         else:
             out[e] = _MOMENT[e](enc, locus_weights)
     return out
 
 
 def _boot_one(args) -> dict[str, np.ndarray]:
-    enc, estimators, weights, iu = args
-    m = pairwise_matrices(enc, estimators, weights)
-    return {e: m[e][iu] for e in estimators}
+    enc, estimators, weights, I, J = args
+    v = pair_values(enc, estimators, I, J, weights)
+    return {e: v[e] for e in estimators}
 
 
 def bootstrap_ci(
@@ -737,26 +849,46 @@ def bootstrap_ci(
     rng: np.random.Generator,
     level: float = 0.95,
     executor: Executor | None = None,
+    pairs: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Percentile bootstrap CIs over loci for every pair (upper triangle order).
+    """Percentile bootstrap CIs over loci for every pair (default: upper triangle order).
 
     Each resample draws L loci with replacement; the estimators are recomputed with the
-    locus multiplicities as weights (same matrix products).
+    locus multiplicities as weights (the same matrix products). Resample weights are drawn
+    here, before any work is farmed out, so the result does not depend on the executor.
     """
     L = enc.n_loci
-    iu = np.triu_indices(enc.n, 1)
+    I, J = pairs if pairs is not None else np.triu_indices(enc.n, 1)
     weights = [np.bincount(rng.integers(0, L, L), minlength=L).astype(float) for _ in range(n_boot)]
-    res = map_ordered(_boot_one, [(enc, list(estimators), w, iu) for w in weights], executor=executor,
+    res = map_ordered(_boot_one, [(enc, list(estimators), w, I, J) for w in weights], executor=executor,
                       desc="bootstrap")
     alpha = (1 - level) / 2
     out = {}
     for e in estimators:
         arr = np.stack([r[e] for r in res])
-        with np.errstate(all="ignore"):
-            lo = np.nanquantile(arr, alpha, axis=0) if len(arr) else np.full(len(iu[0]), np.nan)
-            hi = np.nanquantile(arr, 1 - alpha, axis=0) if len(arr) else np.full(len(iu[0]), np.nan)
+        with np.errstate(all="ignore"), _quiet_nan():
+            lo = np.nanquantile(arr, alpha, axis=0)
+            hi = np.nanquantile(arr, 1 - alpha, axis=0)
         out[e] = (lo, hi)
     return out
+
+
+def _quiet_nan():
+    import warnings
+
+    ctx = warnings.catch_warnings()
+    ctx.__enter__()
+    warnings.simplefilter("ignore", RuntimeWarning)
+
+    class _Exit:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            ctx.__exit__(*exc)
+            return False
+
+    return _Exit()
 
 
 def read_reference_freqs(path) -> dict[str, dict[int, float]]:
@@ -780,6 +912,14 @@ def read_reference_freqs(path) -> dict[str, dict[int, float]]:
     return out
 
 
+def reference_from_table(df: pd.DataFrame) -> dict[str, dict[int, float]]:
+    """``locus, allele, frequency`` rows as the mapping :func:`encode` takes."""
+    out: dict[str, dict[int, float]] = {}
+    for locus, allele, f in zip(df["locus"], df["allele"], df["frequency"]):
+        out.setdefault(str(locus), {})[int(allele)] = float(f)
+    return out
+
+
 def relatedness_table(
     g: Genotypes,
     estimators: Sequence[str] = ESTIMATORS,
@@ -790,25 +930,158 @@ def relatedness_table(
     level: float = 0.95,
     executor: Executor | None = None,
 ) -> pd.DataFrame:
-    """Every pair's relatedness as a table ``id_1, id_2, n_loci, <estimator>...``.
+    """Every pair's relatedness as a table ``id_1, id_2, <estimator>..., n_loci``.
 
     With ``n_boot > 0`` adds ``<estimator>_lo, <estimator>_hi`` percentile bootstrap limits
     (loci resampled). ``dyadml`` adds ``dyadml_class`` (PO, FS, HS, U by likelihood).
+    ``n_loci`` is the number of loci typed in both.
     """
     est = _check_estimators(estimators)
+    if g.n_samples < 2:
+        raise InputDataError("relatedness needs at least two samples")
     enc = encode(g.alleles, g.loci, reference, samples=g.samples)
-    iu = np.triu_indices(g.n_samples, 1)
-    M = enc.typed.astype(float)
-    shared = (M @ M.T)[iu].astype(int)
-    mats = pairwise_matrices(enc, est, executor=executor)
+    I, J = np.triu_indices(g.n_samples, 1)
+    M = enc.typed.astype(np.float32)
+    shared = (M @ M.T)[I, J].astype(int)
+    vals = pair_values(enc, est, I, J, executor=executor)
     samples = np.asarray(g.samples, dtype=object)
-    cols: dict[str, np.ndarray] = {"id_1": samples[iu[0]], "id_2": samples[iu[1]], "n_loci": shared}
+    cols: dict[str, np.ndarray] = {"id_1": samples[I], "id_2": samples[J]}
     for e in est:
-        cols[e] = mats[e][iu]
+        cols[e] = vals[e]
         if e == "dyadml":
-            cols["dyadml_class"] = mats["dyadml_class"][iu]
+            cols["dyadml_class"] = vals["dyadml_class"]
     if n_boot > 0:
-        ci = bootstrap_ci(enc, est, n_boot, np.random.default_rng(seed), level, executor)
+        ci = bootstrap_ci(enc, est, n_boot, np.random.default_rng(seed), level, executor, (I, J))
         for e in est:
             cols[f"{e}_lo"], cols[f"{e}_hi"] = ci[e]
+    cols["n_loci"] = shared
     return pd.DataFrame(cols)
+
+
+# ----------------------------------------------------------------------------- estimator choice
+TRUE_R = {"PO": 0.5, "FS": 0.5, "HS": 0.25, "U": 0.0}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Result of :func:`compare_estimators`.
+
+    Attributes
+    ----------
+    pairs : pandas.DataFrame
+        One row per simulated pair: ``relationship, true_r, <estimator>...``.
+    summary : pandas.DataFrame
+        Per estimator and class: ``estimator, relationship, n, true_r, mean, variance, rmse``,
+        plus rows with ``relationship = "all"`` holding ``correlation`` with the truth.
+    recommended : str
+        Estimator with the highest correlation with the true r.
+    classification : pandas.DataFrame or None
+        Accuracy of the dyadic-ML relationship class per true class (when dyadml is compared).
+    """
+
+    pairs: pd.DataFrame
+    summary: pd.DataFrame
+    recommended: str
+    classification: pd.DataFrame | None
+
+
+def compare_estimators(
+    g: Genotypes,
+    estimators: Sequence[str] = ESTIMATORS,
+    n_per_class: int = 200,
+    seed: int | None = 1,
+    classes: Sequence[str] = ("PO", "FS", "HS", "U"),
+    executor: Executor | None = None,
+) -> Comparison:
+    """Choose an estimator by simulation, as related's ``compareestimators``.
+
+    Pairs of known relationship are simulated from the data's own allele frequencies
+    (:func:`genetics.simulate.panel_from_genotypes`, :func:`~genetics.simulate.simulate_pairs`);
+    every estimator is computed with those frequencies as the reference, and compared with
+    the true r (PO/FS 0.5, HS 0.25, U 0) by Pearson correlation, and per class by mean,
+    variance and RMSE. The recommended estimator has the highest correlation.
+    """
+    from .simulate import panel_from_genotypes, simulate_pairs
+
+    est = _check_estimators(estimators)
+    panel = panel_from_genotypes(g)
+    if any(len(s) == 0 for s in panel.sizes):
+        keep = [j for j, s in enumerate(panel.sizes) if len(s)]
+        if not keep:
+            raise InputDataError("no typed locus to simulate from")
+        g = g.subset(loci=keep)
+        panel = panel_from_genotypes(g)
+    first, second, labels = simulate_pairs(panel, n_per_class, np.random.default_rng(seed), tuple(classes))
+    P = len(labels)
+    alleles = np.concatenate([first, second])
+    ref = {locus: dict(zip(s.tolist(), f.tolist())) for locus, s, f in zip(panel.loci, panel.sizes, panel.freqs)}
+    enc = encode(alleles, panel.loci, ref)
+    I, J = np.arange(P), np.arange(P) + P
+    vals = pair_values(enc, est, I, J, executor=executor)
+    truth = np.array([TRUE_R[c] for c in labels])
+    pairs = pd.DataFrame({"relationship": labels, "true_r": truth, **{e: vals[e] for e in est}})
+    rows = []
+    corr = {}
+    for e in est:
+        v = pairs[e].to_numpy(float)
+        ok = np.isfinite(v)
+        corr[e] = float(np.corrcoef(v[ok], truth[ok])[0, 1]) if ok.sum() > 2 else np.nan
+        rows.append({"estimator": e, "relationship": "all", "n": int(ok.sum()), "true_r": np.nan,
+                     "mean": float(np.mean(v[ok])), "variance": float(np.var(v[ok], ddof=1)),
+                     "rmse": float(np.sqrt(np.mean((v[ok] - truth[ok]) ** 2))), "correlation": corr[e]})
+        for cls in classes:
+            sel = ok & (labels == cls)
+            x = v[sel]
+            rows.append({"estimator": e, "relationship": cls, "n": int(sel.sum()), "true_r": TRUE_R[cls],
+                         "mean": float(np.mean(x)) if len(x) else np.nan,
+                         "variance": float(np.var(x, ddof=1)) if len(x) > 1 else np.nan,
+                         "rmse": float(np.sqrt(np.mean((x - TRUE_R[cls]) ** 2))) if len(x) else np.nan,
+                         "correlation": np.nan})
+    summary = pd.DataFrame(rows)
+    finite = {e: c for e, c in corr.items() if np.isfinite(c)}
+    recommended = max(finite, key=finite.get) if finite else est[0]
+    classification = None
+    if "dyadml" in est:
+        pred = vals["dyadml_class"]
+        classification = pd.DataFrame(
+            [{"relationship": cls, "n": int((labels == cls).sum()),
+              **{f"called_{c2}": int(((labels == cls) & (pred == c2)).sum()) for c2 in ("PO", "FS", "HS", "U")},
+              "accuracy": float(np.mean(pred[labels == cls] == cls)) if (labels == cls).any() else np.nan}
+             for cls in classes]
+        )
+    return Comparison(pairs, summary, recommended, classification)
+
+
+def plot_comparison(comp: Comparison, path) -> None:
+    """Box plots of every estimator per true relationship, dashed lines at the true r.
+
+    matplotlib is imported here only (the ``[plot]`` extra); written atomically.
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the extra
+        from .errors import BigcatsError
+
+        raise BigcatsError("plotting needs matplotlib: pip install 'bigcats[plot]'") from exc
+    from .io.atomic import atomic_path
+
+    est = [c for c in comp.pairs.columns if c in ESTIMATORS]
+    classes = list(dict.fromkeys(comp.pairs["relationship"]))
+    fig, axes = plt.subplots(1, len(est), figsize=(2.6 * len(est) + 1, 3.6), sharey=True, squeeze=False)
+    for ax, e in zip(axes[0], est):
+        data = [comp.pairs.loc[comp.pairs.relationship == c, e].dropna().to_numpy() for c in classes]
+        ax.boxplot(data, showfliers=False)
+        ax.set_xticks(range(1, len(classes) + 1))
+        ax.set_xticklabels(classes)
+        for i, c in enumerate(classes, start=1):
+            ax.hlines(TRUE_R[c], i - 0.4, i + 0.4, colors="red", linestyles="dashed", linewidth=1)
+        ax.set_title(e + (" *" if e == comp.recommended else ""), fontsize=9)
+    axes[0][0].set_ylabel("estimated r (dashed: true r)")
+    fig.suptitle("Relatedness estimators on simulated pairs (* recommended)", fontsize=10)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=str(path).rsplit(".", 1)[-1] if "." in str(path) else "png", dpi=120)
+    plt.close(fig)
