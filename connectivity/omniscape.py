@@ -57,7 +57,7 @@ class OmniscapeOptions:
     buffer: int = 0
     source_threshold: float = 0.0
     source_from_resistance: bool = False
-    r_cutoff: float = 0.0
+    r_cutoff: float = float("inf")
     calc_flow_potential: bool = False
     calc_normalized_current: bool = False
     correct_artifacts: bool = True
@@ -164,6 +164,13 @@ def _window_sources(sources, y, x, strength, opts: OmniscapeOptions, nrows, ncol
     return src, (y0, y1, x0, x1), (cy, cx)
 
 
+def _mode(block: np.ndarray) -> float:
+    """Most frequent finite value (ties: the smallest; Omniscape.jl's tie order is a hash order)."""
+    v = block[np.isfinite(block)]
+    vals, counts = np.unique(v, return_counts=True)
+    return float(vals[np.argmax(counts)])
+
+
 def _condition_filter(src, layers, opts, y, x, br, win, nrows, ncols):
     y0, y1, x0, x1 = win
     yb0, yb1 = y - br, min(y + br, nrows - 1)
@@ -181,8 +188,7 @@ def _condition_filter(src, layers, opts, y, x, br, win, nrows, ncols):
                 d = sub - np.median(block)
                 bad = (d > opts.condition_upper[k]) | (d < opts.condition_lower[k])
             else:
-                vals, counts = np.unique(block, return_counts=True)
-                bad = sub != vals[np.argmax(counts)]
+                bad = sub != _mode(future[yb0:yb1 + 1, xb0:xb1 + 1])
         bad &= np.isfinite(sub)
         src[bad] = 0.0
 
@@ -391,7 +397,7 @@ def run_omniscape_ini(path: str | os.PathLike[str], *, out_dir: Path | None = No
         buffer=_num(cfg, "buffer", 0, path, int),
         source_threshold=_num(cfg, "source_threshold", 0, path),
         source_from_resistance=flag("source_from_resistance", "false"),
-        r_cutoff=_num(cfg, "r_cutoff", 0, path),
+        r_cutoff=_num(cfg, "r_cutoff", "inf", path),
         calc_flow_potential=flag("calc_flow_potential", "false"),
         calc_normalized_current=flag("calc_normalized_current", "false"),
         correct_artifacts=flag("correct_artifacts", "true"),
