@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from genetics.io.formats import READ_FORMATS, WRITE_FORMATS, read_genotypes, write_genotypes
+from genetics.io.formats import (
+    READ_FORMATS,
+    WRITE_FORMATS,
+    output_format,
+    read_genotypes,
+    write_genotypes,
+)
 from genetics.io.tables import TABLE_FORMATS
 
 from .common import emit_table, info
@@ -49,8 +55,9 @@ def convert(infile: Path, outfile: Path, to_fmt: str | None, from_fmt: str | Non
     """Convert a genotype file (GenePop, GenAlEx, long/wide CSV, STRUCTURE, VCF) to another format."""
     if outfile.exists() and infile.exists() and outfile.resolve() == infile.resolve():
         raise click.UsageError("OUT is the same file as IN; inputs are never overwritten")
+    fmt = output_format(outfile, to_fmt)  # fail before reading when OUT's format is unknown
     g = _load(infile, from_fmt, metadata)
-    fmt = write_genotypes(g, outfile, to_fmt)
+    write_genotypes(g, outfile, fmt)
     info(f"wrote {outfile} ({fmt}: {g.n_samples} samples, {g.n_loci} loci)")
 
 
