@@ -110,6 +110,8 @@ def simulate_scats(
     start_date: str = "2023-10-01",
     days: int = 180,
     scat_prefix: str = "SC",
+    scat_counts: "list[int] | None" = None,
+    litter_size: tuple[int, int] = (1, 4),
 ) -> ScatSurvey:
     """Simulate a scat survey (see module docstring).
 
@@ -121,6 +123,9 @@ def simulate_scats(
         Passed to :func:`genetics.simulate.simulate_pedigree` (litters of 1-4).
     scats_per_animal, replicates : (int, int)
         Inclusive ranges drawn uniformly per animal / per scat.
+    scat_counts : list of int, optional
+        Exact scats per animal for the first ``len(scat_counts)`` animals of the pedigree
+        (the others leave none); overrides *scats_per_animal*.
     bbox : (min_lon, min_lat, max_lon, max_lat)
         Home-range centres are uniform in this box; scats scatter around them with a
         standard deviation of ``home_range_km`` / 2.
@@ -133,10 +138,16 @@ def simulate_scats(
     ScatSurvey
     """
     rng = np.random.default_rng(rng)
-    ped = simulate_pedigree(panel, n_founders=n_founders, n_litters=n_litters, rng=rng)
+    ped = simulate_pedigree(panel, n_founders=n_founders, n_litters=n_litters, litter_size=litter_size, rng=rng)
     true = ped.genotypes.alleles
     n_animals = true.shape[0]
-    n_scats = rng.integers(scats_per_animal[0], scats_per_animal[1] + 1, size=n_animals)
+    if scat_counts is not None:
+        if len(scat_counts) > n_animals:
+            raise ValueError("more scat counts than animals in the pedigree")
+        n_scats = np.zeros(n_animals, dtype=np.int64)
+        n_scats[: len(scat_counts)] = scat_counts
+    else:
+        n_scats = rng.integers(scats_per_animal[0], scats_per_animal[1] + 1, size=n_animals)
     animal_of = np.repeat(np.arange(n_animals), n_scats)
     order = rng.permutation(len(animal_of))  # field order is not by animal
     animal_of = animal_of[order]
