@@ -123,4 +123,49 @@ def circuit_cmd(habitat, is_conductance, scenario, network, points, polygons, ma
     _report(res)
 
 
-connectivity_commands += [circuitscape_cmd, circuit_cmd]
+@click.command("omniscape")
+@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: the config's project_name).")
+@executor_options
+def omniscape_cmd(config: Path, out: Path | None, workers, scheduler) -> None:
+    """Run an Omniscape .ini file (moving-window omnidirectional connectivity)."""
+    from connectivity.omniscape import run_omniscape_ini
+
+    project, res = run_omniscape_ini(config, out_dir=out, executor=executor_from(workers, scheduler))
+    info(f"omniscape: {int(res['n_targets'])} targets solved; outputs in {project}/")
+
+
+def _demo(outdir: Path, seed: int) -> None:
+    """Pairwise resistances and cumulative current between Amur core areas on a terrain-based surface."""
+    import numpy as np
+    import pandas as pd
+
+    from connectivity.circuit.ini import config_from_dict
+    from connectivity.circuit.run import run_config
+    from connectivity.raster import Raster, read_raster, write_raster
+
+    root = Path(__file__).resolve().parents[1] / "fixtures" / "landscape" / "amur"
+    elev = read_raster(root / "elevation_5arcmin_mapzen.tif")
+    work = outdir / "circuit"
+    work.mkdir(parents=True, exist_ok=True)
+    # an illustrative resistance: 1 in lowland forest, rising with elevation; sea = nodata
+    res = np.where(elev.valid, 1.0 + np.clip(elev.values, 0, None) / 250.0, -9999.0)
+    write_raster(work / "resistance.tif", Raster(res, elev.transform, elev.crs, -9999.0))
+    cores = pd.read_csv(root / "core_areas.csv")
+    r, c = elev.xy_to_rowcol(cores["lon"].to_numpy(), cores["lat"].to_numpy())
+    ok = (r >= 0) & (r < elev.shape[0]) & (c >= 0) & (c < elev.shape[1])
+    pts = np.zeros(elev.shape)
+    ids = np.arange(1, ok.sum() + 1)
+    pts[r[ok], c[ok]] = ids
+    write_raster(work / "cores.tif", Raster(pts, elev.transform, elev.crs, -9999.0))
+    cfg = config_from_dict({"scenario": "pairwise", "habitat_file": work / "resistance.tif",
+                            "point_file": work / "cores.tif", "output_file": work / "amur.out",
+                            "write_cur_maps": True, "write_cum_cur_map_only": True, "write_as_tif": True,
+                            "connect_using_avg_resistances": True})
+    run_config(cfg)
+    info(f"demo: circuit-theory resistances and cumulative current in {work}/")
+
+
+demo_steps.append(_demo)
+connectivity_commands += [circuitscape_cmd, circuit_cmd, omniscape_cmd]
