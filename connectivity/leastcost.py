@@ -238,31 +238,43 @@ class LeastCostResult:
         return int(pos[0])
 
 
+def _min_by_label(values: np.ndarray, labels: np.ndarray, flat: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per label in *ids*: the minimum of *values* over its cells and the flat index of the first
+    cell reaching it (raster order). *labels*/*flat* list the core cells only (small arrays)."""
+    order = np.lexsort((flat, values, labels))
+    lab = labels[order]
+    first = np.r_[0, np.flatnonzero(np.diff(lab)) + 1]
+    mins = np.full(ids.size, np.inf)
+    where = np.full(ids.size, -1, dtype=np.int64)
+    pos = np.searchsorted(ids, lab[first])
+    mins[pos] = values[order][first]
+    where[pos] = flat[order][first]
+    return mins, where
+
+
 def _core_job(args: tuple) -> tuple:
     """Per-core work (module level so process pools and Dask can pickle it).
 
     Returns (cwd, lcd_row, euclid_row, {target_id: (rows, cols, length)}).
     """
-    costs, cores, valid, core_id, ids, sampling, neighbors = args
+    costs, cores, valid, core_id, ids, sampling, neighbors, core_flat, core_lab = args
     from scipy import ndimage
 
     mcp = _mcp(costs, sampling, neighbors)
-    starts = np.argwhere(cores == core_id)
+    starts = np.column_stack(np.unravel_index(core_flat[core_lab == core_id], cores.shape))
     cwd, _ = mcp.find_costs(starts)
     cwd = np.asarray(cwd, dtype=np.float64)
     cwd[~valid] = np.inf
-    lcd_row = np.asarray(ndimage.minimum(cwd, labels=cores, index=ids), dtype=np.float64)
+    lcd_row, ends = _min_by_label(cwd.ravel()[core_flat], core_lab, core_flat, ids)
     edt = ndimage.distance_transform_edt(cores != core_id, sampling=sampling)
-    euc_row = np.asarray(ndimage.minimum(edt, labels=cores, index=ids), dtype=np.float64)
-    targets = [int(t) for t, d in zip(ids, lcd_row) if t > core_id and np.isfinite(d)]
+    euc_row, _ = _min_by_label(edt.ravel()[core_flat], core_lab, core_flat, ids)
     paths: dict[int, tuple[np.ndarray, np.ndarray, float]] = {}
-    if targets:
-        ends = ndimage.minimum_position(cwd, labels=cores, index=targets)
-        for t, end in zip(targets, ends):
-            rc = np.asarray(mcp.traceback(tuple(int(v) for v in end)), dtype=np.int64)
-            rows, cols = rc[:, 0], rc[:, 1]
-            steps = np.hypot(np.diff(rows) * sampling[0], np.diff(cols) * sampling[1])
-            paths[t] = (rows, cols, float(steps.sum()))
+    for k in np.flatnonzero((ids > core_id) & np.isfinite(lcd_row)):
+        end = np.unravel_index(ends[k], cores.shape)
+        rc = np.asarray(mcp.traceback((int(end[0]), int(end[1]))), dtype=np.int64)
+        rows, cols = rc[:, 0], rc[:, 1]
+        steps = np.hypot(np.diff(rows) * sampling[0], np.diff(cols) * sampling[1])
+        paths[int(ids[k])] = (rows, cols, float(steps.sum()))
     return cwd, lcd_row, euc_row, paths
 
 
@@ -343,7 +355,9 @@ def least_cost_analysis(
 
     sampling = (resistance.cellsize[1], resistance.cellsize[0])
     costs = _costs(resistance.values, valid)
-    jobs = [(costs, cores, valid, int(c), ids, sampling, neighbors) for c in ids]
+    core_flat = np.flatnonzero(cores.ravel() > 0)
+    core_lab = cores.ravel()[core_flat]
+    jobs = [(costs, cores, valid, int(c), ids, sampling, neighbors, core_flat, core_lab) for c in ids]
     out = map_ordered(_core_job, jobs, executor=executor, desc="cost distance")
 
     n = ids.size
