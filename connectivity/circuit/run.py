@@ -277,7 +277,13 @@ def _run_pairwise(cfg, hab, rg, ids, cells, res, method, rtol, executor, pf) -> 
     res.ids, res.resistances = ids, sol.R
     res.written.append(cio.write_resistance_matrix(Path(f"{base}_resistances.out"), ids, sol.R))
     res.written.append(cio.write_resistance_3columns(Path(f"{base}_resistances_3columns.out"), ids, sol.R))
-    if want_maps:
+    fast = None
+    if maps.cum_only and not maps.want_volt and not maps.want_max and not any(len(c) > 1 for c in cells):
+        fast = sol.cumulative_node_current()  # cumulative map straight from the n-1 solves
+    if fast is not None:
+        maps.cum = rg.paint(fast)
+        maps.close()
+    elif want_maps:
         for a, b, graph, volts, nm in pair_maps(rg, cells, nodes, sol):
             maps.add(f"_{ids[a]}_{ids[b]}", graph, volts, nm)
         maps.close()
