@@ -49,11 +49,11 @@ def landgen_command(genotypes, metadata_path, surfaces, fmt, neighbors, permutat
     from connectivity.raster import check_aligned, read_raster, require_metric
     from genetics.distance import shared_allele_distance
     from genetics.io.formats import read_genotypes
-    from genetics.io.metadata import read_metadata
+    from genetics.io.metadata import attach_metadata
 
     g = read_genotypes(genotypes, fmt)
     if metadata_path is not None:
-        g = g.with_metadata(read_metadata(metadata_path), path=str(metadata_path))
+        g = attach_metadata(g, metadata_path)
     md = g.metadata
     for col in ("lon", "lat"):
         if col not in md.columns:

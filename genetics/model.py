@@ -241,10 +241,8 @@ class Genotypes:
                 path=path,
                 sample=str(unknown[0]),
             )
-        merged = self.metadata.join(md, how="left", rsuffix="_new")
-        for col in md.columns:
-            if col + "_new" in merged.columns:
-                merged[col] = merged.pop(col + "_new")
+        kept = self.metadata.drop(columns=[c for c in md.columns if c in self.metadata.columns])
+        merged = kept.join(md, how="left")
         pops = self.populations
         if "population" in md.columns:
             pops = tuple(

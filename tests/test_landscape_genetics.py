@@ -145,3 +145,65 @@ def test_same_cell_samples_have_zero_distance():
     valid = np.ones((5, 5), dtype=bool)
     d = least_cost_distances_between(np.ones((5, 5)), valid, np.array([1, 1, 4]), np.array([1, 1, 4]), 1.0)
     assert d[0, 1] == 0 and d[0, 2] == pytest.approx(3 * np.sqrt(2))
+
+
+def _write_landgen_inputs(tmp_path, n=24, seed=3):
+    """A projected 30x30 grid with a wall, and animals whose genotypes follow the wall."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from connectivity.raster import Raster, write_raster
+    from genetics.io.formats import write_genotypes
+    from genetics.simulate import draw_founders, mendelian_offspring, panel_with_diversity
+
+    rng = np.random.default_rng(seed)
+    crs = rasterio.crs.CRS.from_string("+proj=laea +lat_0=50 +lon_0=90 +ellps=WGS84 +units=m")
+    transform = from_origin(-15000, 15000, 1000, 1000)
+    flat = np.ones((30, 30))
+    wall = flat.copy()
+    wall[:, 14:16] = 500.0
+    write_raster(tmp_path / "wall.tif", Raster(wall, transform, crs))
+    write_raster(tmp_path / "flat.tif", Raster(flat, transform, crs))
+    # two demes, one each side of the wall: related within, unrelated across
+    panel = panel_with_diversity(14, rng=rng)
+    west = draw_founders(panel, 2, rng)
+    east = draw_founders(panel, 2, rng)
+    kids_w = mendelian_offspring(np.repeat(west[:1], n // 2, 0), np.repeat(west[1:], n // 2, 0), rng)
+    kids_e = mendelian_offspring(np.repeat(east[:1], n // 2, 0), np.repeat(east[1:], n // 2, 0), rng)
+    g = Genotypes(np.concatenate([kids_w, kids_e]), tuple(f"S{i:02d}" for i in range(n)), panel.loci)
+    write_genotypes(g, tmp_path / "animals.csv")
+    cols = np.concatenate([rng.integers(2, 12, n // 2), rng.integers(18, 28, n // 2)])
+    rows = rng.integers(2, 28, n)
+    x = -15000 + (cols + 0.5) * 1000
+    y = 15000 - (rows + 0.5) * 1000
+    from pyproj import Transformer
+
+    lon, lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(x, y)
+    lines = ["sample_id,lon,lat"] + [f"S{i:02d},{lon[i]:.6f},{lat[i]:.6f}" for i in range(n)]
+    (tmp_path / "meta.csv").write_text("\n".join(lines) + "\n")
+
+
+def test_landgen_cli_ranks_the_wall_first(tmp_path, run_cli):
+    import pandas as pd
+
+    _write_landgen_inputs(tmp_path)
+    out = tmp_path / "rank.csv"
+    code, _, err = run_cli("connectivity", "landgen", str(tmp_path / "animals.csv"), "--metadata",
+                           str(tmp_path / "meta.csv"), "--surface", f"wall={tmp_path / 'wall.tif'}",
+                           "--surface", f"flat={tmp_path / 'flat.tif'}", "--permutations", "99", "-o", str(out))
+    assert code == 0, err
+    t = pd.read_csv(out)
+    assert t.loc[t["rank"] == 1, "surface"].item() == "wall"
+
+
+def test_landgen_cli_sample_outside_grid_is_one_line_error(tmp_path, run_cli):
+    _write_landgen_inputs(tmp_path)
+    meta = tmp_path / "meta.csv"
+    lines = meta.read_text().splitlines()
+    lines[1] = "S00,120.0,10.0"
+    meta.write_text("\n".join(lines) + "\n")
+    code, _, err = run_cli("connectivity", "landgen", str(tmp_path / "animals.csv"), "--metadata", str(meta),
+                           "--surface", str(tmp_path / "wall.tif"))
+    assert code == 1
+    assert err.startswith("bigcats: error:") and "S00" in err and "outside" in err
+    assert "Traceback" not in err
