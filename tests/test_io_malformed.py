@@ -60,3 +60,49 @@ def test_reader_raises_input_data_error(name):
         read_genotypes(MALFORMED / name)
     assert info.value.path is not None and info.value.path.endswith(name)
     assert info.value.line == EXPECTED_LINE[name]
+
+
+# ---------------------------------------------------------------------------- fuzzing
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_TOKENS = [b",", b" ", b"\n", b"\r", b"0", b"-9", b"/", b"Pop", b"\t", b"x", b"", b"999999",
+           b";", b'"', b"\xff", b"-", b"."]
+
+
+@pytest.fixture(scope="module")
+def valid_files(tmp_path_factory):
+    import numpy as np
+
+    from genetics.io.formats import write_genotypes
+    from genetics.model import Genotypes
+
+    d = tmp_path_factory.mktemp("valid")
+    g = Genotypes.from_arrays(np.random.default_rng(1).integers(0, 300, (6, 3, 2)),
+                              [f"s{i}" for i in range(6)], ["A", "B", "C"], ["a"] * 3 + ["b"] * 3)
+    out = []
+    for fmt, name in [("genepop", "v.gen"), ("genalex", "v_gx.csv"), ("long", "v_long.csv"),
+                      ("structure", "v.str"), ("wide", "v_wide.csv")]:
+        write_genotypes(g, d / name, fmt)
+        out.append(d / name)
+    out.append(MALFORMED / "vcf_haploid.vcf")
+    return [(p.name, p.read_bytes()) for p in out]
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_mutated_files_raise_only_input_data_error(valid_files, data, tmp_path_factory):
+    """Random edits of valid files either read or raise InputDataError, never anything else."""
+    name, raw = data.draw(st.sampled_from(valid_files))
+    buf = bytearray(raw)
+    for _ in range(data.draw(st.integers(1, 4))):
+        i = data.draw(st.integers(0, len(buf)))
+        j = min(len(buf), i + data.draw(st.integers(0, 3)))
+        buf[i:j] = data.draw(st.sampled_from(_TOKENS))
+    p = tmp_path_factory.getbasetemp() / f"fuzz_{name}"
+    p.write_bytes(bytes(buf))
+    fmt = data.draw(st.sampled_from([None, "genepop", "genalex", "long", "wide", "structure", "vcf"]))
+    try:
+        read_genotypes(p, fmt)
+    except InputDataError as exc:
+        assert exc.path is not None

@@ -49,8 +49,6 @@ def read_vcf(path: str | os.PathLike[str]) -> Genotypes:
         No ``#CHROM`` header, too few columns, no GT field, non-diploid GT, no variants, duplicate
         variant names - naming the line.
     """
-    import allel
-
     path = Path(path)
     text = _text(path)
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -92,6 +90,8 @@ def read_vcf(path: str | os.PathLike[str]) -> Genotypes:
     if not names:
         raise InputDataError("no variant lines after the '#CHROM' header", path=path, line=head_k + 1)
     check_unique_ids(names, linenos, path, what="locus")
+    import allel  # slow to import: only once the file has passed the checks above
+
     try:
         cs = allel.read_vcf(str(path), fields=["samples", "calldata/GT"], numbers={"calldata/GT": 2})
     except Exception as exc:  # scikit-allel raises assorted errors on odd input
