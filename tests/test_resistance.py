@@ -163,13 +163,15 @@ def test_model_builds_expected_values(tmp_path):
     assert set(comps) == {"elev", "lc", "roads"}
 
 
-def test_model_reprojects_geographic_template(tmp_path):
+def test_model_reprojects_geographic_template(tmp_path, run_cli):
     geo = Affine(1 / 12, 0, 130.0, 0, -1 / 12, 46.0)
     write_layers(tmp_path, dem_transform=geo, dem_crs=CRS.from_epsg(4326))
     model = MODEL.split("[[layer]]")[0] + "[[layer]]" + MODEL.split("[[layer]]")[1]
     (tmp_path / "m.toml").write_text(model)
     with pytest.raises(InputDataError, match="geographic"):
         build_resistance(load_model(tmp_path / "m.toml"))
+    code, _, err = run_cli("connectivity", "resistance", str(tmp_path / "m.toml"), "-o", str(tmp_path / "r.tif"))
+    assert code == 1 and "geographic" in err and "dem.tif" in err and len(err.strip().splitlines()) == 1
     (tmp_path / "m2.toml").write_text(model.replace('template = "dem.tif"', 'template = "dem.tif"\ncrs = "laea"\nresolution = 2000'))
     res, _ = build_resistance(load_model(tmp_path / "m2.toml"))
     assert not res.is_geographic and res.cellsize == (2000.0, 2000.0)
