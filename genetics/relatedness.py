@@ -539,11 +539,12 @@ def _ibd_likelihood_ratios(
     return R1, R2, valid
 
 
-def _em_k(R1: np.ndarray, R2: np.ndarray, lw: np.ndarray, n_bisect: int = 48, n_newton: int = 40) -> np.ndarray:
+def _em_k(R1: np.ndarray, R2: np.ndarray, lw: np.ndarray, n_bisect: int = 60, n_newton: int = 30) -> np.ndarray:
     """Maximise ``f(k) = sum_l lw_l log(k0 + k1 R1_l + k2 R2_l)`` over the simplex, all pairs at once.
 
     f is concave, so the maximum is either on the boundary - the best of the three edge
-    maxima, each a one-dimensional concave problem solved by bisection on the derivative - or
+    maxima, each a one-dimensional concave problem solved by safeguarded Newton steps on the
+    derivative - or
     in the interior, which is the case exactly when the derivative at the best edge point
     towards the opposite vertex is positive; those pairs get a damped Newton ascent in the
     interior. (EM would reach the same point but converges slowly at the boundary.)
@@ -577,17 +578,8 @@ def _em_k(R1: np.ndarray, R2: np.ndarray, lw: np.ndarray, n_bisect: int = 48, n_
     best_edge = np.zeros(P, dtype=int)
     for e, (i, j) in enumerate(((0, 1), (0, 2), (1, 2))):
         # k(t) = (1-t) v_i + t v_j; f'(t) = sum lw (R_j - R_i) / k(t).R, decreasing in t
-        dR = R[..., j] - R[..., i]
-        lo = np.zeros(P)
-        hi = np.ones(P)
-        for _ in range(n_bisect):
-            t = (lo + hi) / 2
-            den = R[..., i] + t[:, None] * dR
-            with np.errstate(divide="ignore", invalid="ignore"):
-                d = (lw * dR / den).sum(1)
-            up = d > 0
-            lo = np.where(up, t, lo)
-            hi = np.where(up, hi, t)
+        t = _edge_max(R[..., i], R[..., j] - R[..., i], lw, n_bisect)
+        lo = hi = t
         cands = [np.zeros(P), np.ones(P), (lo + hi) / 2]
         for t in cands:
             k = (1 - t)[:, None] * V[i] + t[:, None] * V[j]
@@ -602,29 +594,84 @@ def _em_k(R1: np.ndarray, R2: np.ndarray, lw: np.ndarray, n_bisect: int = 48, n_
     if inner.any():
         idx = np.flatnonzero(inner)
         Ri = R[idx]
+        D0 = Ri[..., 1] - Ri[..., 0]
+        D1 = Ri[..., 2] - Ri[..., 0]
         x = np.full((len(idx), 2), 1.0 / 3.0)  # (k1, k2); k0 = 1 - k1 - k2
+        act = np.arange(len(idx))
         for _ in range(n_newton):
-            k = np.column_stack([1 - x.sum(1), x])
-            den = np.einsum("plk,pk->pl", Ri, k)
-            D = Ri[..., 1:] - Ri[..., :1]  # (p, L, 2)
-            wd = lw / den
-            gx = np.einsum("plj,pl->pj", D, wd)
-            H = -np.einsum("pla,plb,pl->pab", D, D, wd / den)
-            H[:, 0, 0] -= 1e-12
-            H[:, 1, 1] -= 1e-12
-            step = -np.linalg.solve(H, gx[..., None])[..., 0]
-            # largest step keeping k1, k2, k0 >= 0 (stay strictly inside)
-            kk = np.column_stack([1 - x.sum(1), x])
+            xa = x[act]
+            den = Ri[act, :, 0] + xa[:, 0:1] * D0[act] + xa[:, 1:2] * D1[act]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                wd = lw / den
+                w2 = wd / den
+            d0, d1_ = D0[act], D1[act]
+            g0, g1 = (d0 * wd).sum(1), (d1_ * wd).sum(1)
+            h00, h01, h11 = -(d0 * d0 * w2).sum(1), -(d0 * d1_ * w2).sum(1), -(d1_ * d1_ * w2).sum(1)
+            det = h00 * h11 - h01 * h01
+            with np.errstate(divide="ignore", invalid="ignore"):
+                s0 = -(h11 * g0 - h01 * g1) / det
+                s1 = -(-h01 * g0 + h00 * g1) / det
+            step = np.nan_to_num(np.column_stack([s0, s1]))
+            kk = np.column_stack([1 - xa.sum(1), xa])
             dk = np.column_stack([-step.sum(1), step])
             with np.errstate(divide="ignore", invalid="ignore"):
                 lim = np.where(dk < 0, -kk / dk, np.inf).min(1)
-            a = np.minimum(1.0, 0.95 * lim)
-            x = x + a[:, None] * step
+            a_ = np.minimum(1.0, 0.95 * lim)
+            x[act] = xa + a_[:, None] * step
+            moving = np.abs(a_[:, None] * step).max(1) > 1e-11
+            act = act[moving]
+            if len(act) == 0:
+                break
         k_in = np.column_stack([1 - x.sum(1), x])
         f_in = np.nan_to_num(_f_sub(Ri, lw, k_in), nan=-np.inf)
         better = f_in > best_f[idx]
         best_k[idx[better]] = k_in[better]
     return np.clip(best_k, 0.0, 1.0)
+
+
+def _edge_max(Ri: np.ndarray, dR: np.ndarray, lw: np.ndarray, n_iter: int) -> np.ndarray:
+    """argmax over t in [0, 1] of sum_l lw log(Ri + t dR), rows independent (concave in t).
+
+    End points are settled by the sign of the derivative there; the rest by safeguarded
+    Newton steps inside a shrinking bracket, iterating only on rows not yet converged.
+    """
+    P = Ri.shape[0]
+
+    def d1(t, a, d):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.nan_to_num((lw * d / (a + t[:, None] * d)).sum(1), nan=0.0)
+
+    t = np.full(P, 0.5)
+    at0 = d1(np.zeros(P), Ri, dR) <= 0
+    at1 = d1(np.ones(P), Ri, dR) >= 0
+    t[at0] = 0.0
+    t[at1 & ~at0] = 1.0
+    act = np.flatnonzero(~at0 & ~at1)
+    lo = np.zeros(len(act))
+    hi = np.ones(len(act))
+    tt = np.full(len(act), 0.5)
+    a, d = Ri[act], dR[act]
+    for _ in range(n_iter):
+        if len(act) == 0:
+            break
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = d / (a + tt[:, None] * d)
+            g1 = (lw * q).sum(1)
+            g2 = -(lw * q * q).sum(1)
+            tn = tt - g1 / g2
+        up = g1 > 0
+        lo = np.where(up, tt, lo)
+        hi = np.where(up, hi, tt)
+        ok = np.isfinite(tn) & (tn > lo) & (tn < hi)
+        tn = np.where(ok, tn, (lo + hi) / 2)
+        conv = np.abs(tn - tt) < 1e-11
+        tt = tn
+        if conv.any():
+            t[act[conv]] = tt[conv]
+            keep = ~conv
+            act, lo, hi, tt, a, d = act[keep], lo[keep], hi[keep], tt[keep], a[keep], d[keep]
+    t[act] = tt
+    return t
 
 
 def _f_sub(R: np.ndarray, lw: np.ndarray, k: np.ndarray) -> np.ndarray:
