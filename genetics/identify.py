@@ -595,7 +595,7 @@ def threshold_profile(
     a = np.asarray(alleles)
     n_loci = a.shape[1]
     if thresholds is None:
-        thresholds = np.arange(0, int(np.ceil(0.4 * 2 * n_loci)) + 1)
+        thresholds = np.arange(0, int(np.ceil(0.25 * 2 * n_loci)) + 1)
     rows = []
     for m in thresholds:
         r = identify_individuals(a, float(m), min_loci, **kwargs)
@@ -609,27 +609,41 @@ def threshold_profile(
 
 
 def suggest_threshold(profile: pd.DataFrame) -> float:
-    """Suggest a mismatch threshold from a profile: the start of the first plateau.
+    """Suggest a mismatch threshold from a profile: the start of the longest plateau.
 
     The count of individuals falls steeply while the threshold absorbs genotyping error and
-    missing data, flattens while it separates true individuals, and falls again once
-    distinct animals merge. The suggestion is the smallest threshold at which the count
-    does not drop at the next step and no sample matches two individuals; failing that,
-    the threshold whose next step changes the count least (ties: fewest multiple matches,
-    then the smallest threshold). Always inspect the profile (allelematch's guess has the
-    same caveat, Galpern et al. 2012).
+    missing data, stays flat while it separates true individuals, and falls again once
+    distinct animals merge. The suggestion is the smallest threshold of the longest run of
+    thresholds (excluding 0) with the same count (above one individual) and no sample matching
+    two individuals (ties: the earlier run). The default profile spans 0 to a quarter of the allele
+    columns. Without such a run, the threshold above 0 whose next step changes
+    the count least. Always inspect the profile; allelematch's guess has the same caveat
+    (Galpern et al. 2012).
     """
     m = profile["max_mismatch"].to_numpy()
     c = profile["individuals"].to_numpy()
     mm = profile["multiple_match"].to_numpy()
     if len(m) == 1:
         return float(m[0])
-    drop = c[:-1] - c[1:]
-    for i in range(len(drop)):
-        if drop[i] == 0 and mm[i] == 0 and i > 0:
-            return float(m[i])
-    key = np.lexsort((m[:-1], mm[:-1], drop))
-    return float(m[:-1][key[0]])
+    best_len, best_start = 0, None
+    i = 1 if len(m) > 1 else 0
+    while i < len(m):
+        if mm[i] != 0:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(m) and c[j + 1] == c[i] and mm[j + 1] == 0:
+            j += 1
+        if j - i + 1 > best_len and j > i and c[i] > 1:
+            best_len, best_start = j - i + 1, i
+        i = j + 1
+    if best_start is not None:
+        return float(m[best_start])
+    drop = (c[:-1] - c[1:])[1:]
+    if len(drop) == 0:
+        return float(m[1])
+    key = np.lexsort((m[1:-1], mm[1:-1], drop))
+    return float(m[1:-1][key[0]])
 
 
 # --------------------------------------------------------------------------- Psib per genotype
