@@ -258,7 +258,7 @@ def _core_job(args: tuple) -> tuple:
     Returns (cwd, lcd_row, euclid_row, {target_id: (rows, cols, length)}).
     """
     costs, cores, valid, core_id, ids, sampling, neighbors, core_flat, core_lab = args
-    from scipy import ndimage
+    from scipy.spatial import cKDTree
 
     mcp = _mcp(costs, sampling, neighbors)
     starts = np.column_stack(np.unravel_index(core_flat[core_lab == core_id], cores.shape))
@@ -266,8 +266,13 @@ def _core_job(args: tuple) -> tuple:
     cwd = np.asarray(cwd, dtype=np.float64)
     cwd[~valid] = np.inf
     lcd_row, ends = _min_by_label(cwd.ravel()[core_flat], core_lab, core_flat, ids)
-    edt = ndimage.distance_transform_edt(cores != core_id, sampling=sampling)
-    euc_row, _ = _min_by_label(edt.ravel()[core_flat], core_lab, core_flat, ids)
+    # edge-to-edge Euclidean distance: nearest cell of this core to every core cell (k-d tree
+    # over the core cells only, not a full-grid distance transform)
+    r_all, c_all = np.unravel_index(core_flat, cores.shape)
+    xy = np.column_stack([r_all * sampling[0], c_all * sampling[1]])
+    mine = core_lab == core_id
+    dist, _ = cKDTree(xy[mine]).query(xy)
+    euc_row, _ = _min_by_label(np.asarray(dist, dtype=np.float64), core_lab, core_flat, ids)
     paths: dict[int, tuple[np.ndarray, np.ndarray, float]] = {}
     for k in np.flatnonzero((ids > core_id) & np.isfinite(lcd_row)):
         end = np.unravel_index(ends[k], cores.shape)

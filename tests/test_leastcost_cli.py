@@ -142,3 +142,24 @@ def test_snap_moves_point_off_nodata(landscape):
     cs = cores_from_points(pts, res, 0.0, snap_km=3.0)
     assert cs.table["n_cells"].tolist() == [1, 1]
     assert res.valid[cs.ids == 2].all()
+
+
+def test_ascii_grids_without_crs(tmp_path, run_cli):
+    """Circuitscape-style .asc inputs (no CRS: map units taken as metres)."""
+    v = np.full((12, 15), 2.0)
+    v[6, :12] = -9999.0  # wall with a gap on the right
+    t = Affine(100.0, 0, 0.0, 0, -100.0, 1200.0)
+    write_raster(tmp_path / "r.asc", Raster(v, t, None))
+    ids = np.zeros((12, 15))
+    ids[1, 1] = 1
+    ids[10, 1] = 2
+    write_raster(tmp_path / "c.asc", Raster(ids, t, None, nodata=-9999.0))
+    code, _, err = run_cli("connectivity", "leastcost", "--resistance", str(tmp_path / "r.asc"),
+                           "--cores", str(tmp_path / "c.asc"), "--neighbors", "4", "-o", str(tmp_path / "o"))
+    assert code == 0, err
+    links = pd.read_csv(tmp_path / "o" / "links.csv")
+    # rook moves around the wall: 11 steps right (to the gap at col 12), 9 down, 11 left = 31 steps of 100 m, resistance 2
+    assert links["cost_distance"].iloc[0] == pytest.approx(31 * 100 * 2)
+    assert links["path_km"].iloc[0] == pytest.approx(3.1)
+    gj = json.loads((tmp_path / "o" / "paths.geojson").read_text())
+    assert gj["metadata"]["crs"] == "none"
