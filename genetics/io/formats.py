@@ -46,6 +46,7 @@ WRITE_FORMATS = ("genepop", "genalex", "long", "wide", "structure")
 
 #: Whole tokens that mean "missing allele" in every format.
 MISSING_TOKENS = frozenset({"", "0", "00", "000", "-9", "-99", "NA", "na", "NaN", "nan", "-"})
+_MISSING_ARRAY = np.array(sorted(MISSING_TOKENS))
 
 _FORMAT_ALIASES = {
     "gen": "genepop", "genepop": "genepop", "gp": "genepop",
@@ -113,7 +114,11 @@ def split_rows(lines: list[tuple[int, str]], sep: str | None) -> list[list[str]]
         return [s.split() for _, s in lines]
     if sep == "\t":
         return [[c.strip() for c in s.split("\t")] for _, s in lines]
-    return [[c.strip() for c in row] for row in csv.reader([s for _, s in lines], delimiter=sep)]
+    texts = [s for _, s in lines]
+    rows = list(csv.reader(texts, delimiter=sep))
+    if any(" " in s or "\t" in s for s in texts):
+        rows = [[c.strip() for c in row] for row in rows]
+    return rows
 
 
 _INT_PAT = r"[+-]?\d+(?:\.0*)?"
@@ -149,19 +154,27 @@ def parse_alleles(
     Returns
     -------
     numpy.ndarray of int64, shape (n_rows, n_cols)
-        Allele sizes, 0 where missing.
+        Allele sizes, 0 where missing (any zero such as ``0000`` is missing too).
 
     Raises
     ------
     InputDataError
-        At the first cell (in file order) that is not an integer >= 1 or a missing code.
+        At the first cell (in file order) that is not a non-negative integer or a missing code.
     """
-    tok = np.asarray(tokens, dtype=object)
-    if tok.size == 0:
-        return np.zeros(tok.shape, dtype=np.int64)
-    s = tok.astype(str)
+    s = np.asarray(tokens)
+    if s.size == 0:
+        return np.zeros(s.shape, dtype=np.int64)
+    if s.dtype.kind != "U":
+        s = s.astype(str)
+    missing_tok = np.isin(s, _MISSING_ARRAY)
+    try:  # fast path: every token a plain integer or a missing code
+        values = np.where(missing_tok, "0", s).astype(np.int64)
+        if not (values < 0).any():
+            return values  # 0, 00, 0000 ... (any zero) = missing
+    except (ValueError, OverflowError):
+        pass
     flat = pd.Series(s.ravel(), dtype=object)
-    missing = flat.isin(MISSING_TOKENS).to_numpy()
+    missing = missing_tok.ravel()
     ok = flat.str.fullmatch(_INT_PAT).to_numpy(dtype=bool) | missing
     num = ok & ~missing
     values = np.zeros(flat.shape[0], dtype=np.int64)
@@ -170,12 +183,12 @@ def parse_alleles(
     values = values.reshape(s.shape)
     ok = ok.reshape(s.shape)
     num = num.reshape(s.shape)
-    bad = ~ok | (num & (values <= 0))
+    bad = ~ok | (num & (values < 0))
     if bad.any():
         r, c = np.argwhere(bad)[0]
         t = str(s[r, c])
         if ok[r, c]:
-            msg = f"allele {t!r} is not a positive integer or a missing code (0, -9, -99, blank)"
+            msg = f"negative allele {t!r} (missing codes are 0, -9, -99 or blank)"
         elif "/" in t or "|" in t:
             msg = f"genotype {t!r} found where a single allele was expected"
         else:
@@ -226,17 +239,23 @@ def sniff_format(path: str | os.PathLike[str]) -> str:
 
     Rules, in order: ``##fileformat=VCF`` -> vcf; first row ``int,int,int,...`` followed by a
     ``Sample,Pop,Loc1,,...`` row -> genalex; a line that is exactly ``Pop`` (any case) after a
-    title line, or a ``.gen`` extension -> genepop; a header with ``sample_id``/``locus``/``allele_1`` columns -> long;
+    title line, or a ``.gen`` extension -> genepop; a header with ``sample_id``/``locus``/``allele_1``
+    columns -> long;
     ``.str``/``.stru`` extension or the STRUCTURE two-row layout / short locus header -> structure;
-    anything else tabular -> wide.
+    anything else tabular -> wide. Only the first 64 KiB are looked at; the reader then validates
+    the whole file.
     """
     p = Path(path)
+    if not p.exists():
+        raise InputDataError("no such file", path=p)
+    if p.is_dir():
+        raise InputDataError("is a folder, not a genotype file", path=p)
     name = p.name.lower()
     if name.endswith((".vcf", ".vcf.gz", ".bcf")):
         return "vcf"
     if name.endswith(".gz"):
         raise InputDataError("compressed file: only .vcf.gz is read compressed", path=p)
-    lines = read_lines(p)
+    lines = _head_lines(p)
     first = lines[0][1].strip()
     if first.startswith("##fileformat=VCF"):
         return "vcf"
@@ -257,13 +276,26 @@ def sniff_format(path: str | os.PathLike[str]) -> str:
     if name.endswith((".str", ".stru", ".structure")):
         return "structure"
     if sep is None and len(lines) >= 3:
-        try:
-            from .structure import looks_like_structure
-        except ImportError:  # pragma: no cover - during development only
-            looks_like_structure = None
-        if looks_like_structure is not None and looks_like_structure(lines):
+        from .structure import looks_like_structure
+
+        if looks_like_structure(lines):
             return "structure"
     return "wide"
+
+
+def _head_lines(path: Path, n_bytes: int = 1 << 16) -> list[tuple[int, str]]:
+    """The first lines of a file for sniffing (the reader validates the whole file later)."""
+    with open(path, "rb") as fh:
+        head = fh.read(n_bytes)
+        more = bool(fh.read(1))
+    text = head.decode("utf-8-sig", errors="replace")
+    parts = _LINE_SPLIT.split(text)
+    if more and len(parts) > 1:
+        parts = parts[:-1]  # the last line may be cut
+    out = [(i + 1, s) for i, s in enumerate(parts) if s.strip()]
+    if not out:
+        raise InputDataError("empty file (no data lines)", path=path)
+    return out
 
 
 def _looks_tabular_header(line: str) -> bool:

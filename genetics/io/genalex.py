@@ -118,7 +118,7 @@ def read_genalex(path: str | os.PathLike[str]) -> Genotypes:
             raise InputDataError(f"unexpected value {r[extra[0]]!r} in column {extra[0] + 1} "
                                  f"(expected {width} columns)", path=path, line=ln, sample=r[0])
         r.extend([""] * (last - len(r)))
-    D = np.array([r[:last] for r in data], dtype=object)
+    D = np.array([r[:last] for r in data], dtype=str)
     samples = [s.strip() for s in D[:, 0]]
     for s, ln in zip(samples, dlines):
         if not s:
@@ -150,7 +150,7 @@ def read_genalex(path: str | os.PathLike[str]) -> Genotypes:
             num = pd.to_numeric(col, errors="coerce")
             bad = np.flatnonzero(num.isna().to_numpy() & col.notna().to_numpy())
             if len(bad):
-                raise InputDataError(f"coordinate {D[bad[0], c]!r} in column {name!r} is not a number",
+                raise InputDataError(f"coordinate {str(D[bad[0], c])!r} in column {name!r} is not a number",
                                      path=path, line=dlines[bad[0]], sample=samples[bad[0]])
             key = _COORD_NAMES.get(name.strip().lower(), name.strip())
             md[key] = num.to_numpy(dtype=float)

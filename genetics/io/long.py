@@ -76,9 +76,9 @@ class _LongTable:
             if len(r) != w:
                 raise InputDataError(f"wrong column count: {len(r)} columns, expected {w}",
                                      path=path, line=int(ln))
-        D = np.array(data, dtype=object)
-        self.sample = np.array([s.strip() for s in D[:, col["sample_id"]]], dtype=object)
-        self.locus = np.array([s.strip() for s in D[:, col["locus"]]], dtype=object)
+        D = np.array(data, dtype=str)  # cells already stripped by split_rows
+        self.sample = D[:, col["sample_id"]].astype(object)
+        self.locus = D[:, col["locus"]].astype(object)
         for arr, what in ((self.sample, "sample id"), (self.locus, "locus name")):
             empty = np.flatnonzero(arr == "")
             if len(empty):
@@ -88,7 +88,7 @@ class _LongTable:
             if len(filled):
                 k = filled[0]
                 raise InputDataError(
-                    f"third allele {D[k, i]!r} in column {rows[0][i]!r}: bigcats reads diploid "
+                    f"third allele {str(D[k, i])!r} in column {rows[0][i]!r}: bigcats reads diploid "
                     "genotypes only (ploidy 2)", path=path, line=int(self.linenos[k]),
                     sample=self.sample[k], locus=self.locus[k])
         if loci is not None:
@@ -106,9 +106,9 @@ class _LongTable:
         self.values = parse_alleles(
             D[:, [col["allele_1"], col["allele_2"]]], path=path, linenos=self.linenos,
             samples=self.sample, loci=None)
-        self.rep = (np.array([s.strip() for s in D[:, col["replicate"]]], dtype=object)
+        self.rep = (D[:, col["replicate"]].astype(object)
                     if "replicate" in col else np.full(len(D), "1", dtype=object))
-        self.pop = (np.array([s.strip() for s in D[:, col["population"]]], dtype=object)
+        self.pop = (D[:, col["population"]].astype(object)
                     if "population" in col else None)
         self.D = D
         self.s_idx = pd.Index(self.samples).get_indexer(self.sample)

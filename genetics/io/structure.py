@@ -116,7 +116,7 @@ def read_structure(
         raise InputDataError("two-row layout: the rows of one individual must be consecutive pairs",
                              path=path, line=blines[k], sample=ids[k])
     k_cols = c - 1
-    D = np.array(body, dtype=object)
+    D = np.array(body, dtype=str)
     if two_row:
         if head is not None:
             p = k_cols - len(head)
@@ -178,14 +178,14 @@ def read_structure(
             if len(bad):
                 raise InputDataError("population differs between the two rows of this individual",
                                      path=path, line=lb[bad[0]], sample=samples[bad[0]])
-            pops = list(pa)
+            pops = pa.tolist()
         check_unique_ids(samples, la, path)
     else:
         samples = ids
         check_unique_ids(samples, blines, path)
         alleles = parse_alleles(D[:, 1 + p:], path=path, linenos=blines, samples=samples,
                                 loci=loci).reshape(len(samples), L, 2)
-        pops = list(D[:, 1]) if p else None
+        pops = D[:, 1].tolist() if p else None
     return build_genotypes(alleles, samples, loci, pops, None, path=path)
 
 

@@ -178,7 +178,7 @@ def read_wide(
         names = [h if h else f"col{i + 1}" for i, h in enumerate(head)]
     else:
         names = [f"col{i + 1}" for i in range(w)]
-    D = np.array(data, dtype=object)
+    D = np.array(data, dtype=str)
 
     id_idx = _resolve(id_col, names, path, header_line)
     pop_idx = None if pop_col in (None, False) else _resolve(pop_col, names, path, header_line)
@@ -249,7 +249,7 @@ def read_wide(
     pops = None if pop_idx is None else [str(p).strip() for p in D[:, pop_idx]]
     md = None
     if meta:
-        md = pd.DataFrame({names[c]: [None if t in _META_MISSING else t for t in D[:, c]] for c in meta},
+        md = pd.DataFrame({names[c]: [None if t in _META_MISSING else t for t in D[:, c].tolist()] for c in meta},
                           index=pd.Index(samples, name="sample_id"))
     return build_genotypes(alleles, samples, loci, pops, md, path=path)
 
