@@ -132,7 +132,7 @@ def _revcomp(s: str) -> str:
     return str(Seq(s).reverse_complement())
 
 
-def alignment_identity(query: str, ref: str, aligner=None) -> tuple[float, float, float]:
+def alignment_identity(query: str, ref: str, aligner=None, strands: str = "both") -> tuple[float, float, float]:
     """Identity, query coverage and score of the best local alignment on either strand.
 
     Returns
@@ -143,7 +143,8 @@ def alignment_identity(query: str, ref: str, aligner=None) -> tuple[float, float
     """
     al = aligner or _aligner()
     best = (0.0, 0.0, -np.inf)
-    for q in (query, _revcomp(query)):
+    qs = {"both": (query, _revcomp(query)), "+": (query,), "-": (_revcomp(query),)}[strands]
+    for q in qs:
         try:
             aln = al.align(q, ref)[0]
         except (IndexError, ValueError):
@@ -167,19 +168,43 @@ def _kmers(s: str, k: int = _K) -> set[str]:
     return {s[i : i + k] for i in range(len(s) - k + 1)}
 
 
+def _kmer_index(s: str, k: int = _K) -> dict[str, int]:
+    """First position of every k-mer of *s*."""
+    out: dict[str, int] = {}
+    for i in range(len(s) - k + 1):
+        out.setdefault(s[i : i + k], i)
+    return out
+
+
+def _window(q: str, ref: str, ref_index: dict[str, int], pad: int = 60) -> str:
+    """The part of *ref* around the diagonal where *q*'s k-mers hit (whole *ref* if none)."""
+    offs = [ref_index[q[i : i + _K]] - i for i in range(len(q) - _K + 1) if q[i : i + _K] in ref_index]
+    if not offs:
+        return ref
+    o = int(np.median(offs))
+    return ref[max(0, o - pad) : max(0, o + len(q) + pad)]
+
+
 def _assign_one(args):
-    rec, refs, labels, ref_kmers, min_identity, min_coverage, margin, top = args
+    rec, refs, labels, ref_kmers, ref_index, min_identity, min_coverage, margin, top = args
     al = _aligner()
     best_by_species: dict[str, tuple[float, float, str]] = {}
     # k-mer prefilter (both strands): only the references sharing most k-mers are aligned
     qk = _kmers(rec.seq)
     qr = _kmers(_revcomp(rec.seq))
-    shared = np.array([max(len(qk & rk), len(qr & rk)) for rk in ref_kmers])
+    fwd = np.array([len(qk & rk) for rk in ref_kmers])
+    rev = np.array([len(qr & rk) for rk in ref_kmers])
+    shared = np.maximum(fwd, rev)
     cand = np.argsort(-shared, kind="stable")[:top] if top else np.arange(len(refs))
     cand = [int(i) for i in cand if shared[i] > 0 or not top]
     for i in cand:
         r, lab = refs[i], labels[i]
-        ident, cov, _ = alignment_identity(rec.seq, r.seq, al)
+        if top and fwd[i] != rev[i]:
+            # align only the strand the k-mers point to, on the reference window they hit
+            q = rec.seq if fwd[i] > rev[i] else _revcomp(rec.seq)
+            ident, cov, _ = alignment_identity(q, _window(q, r.seq, ref_index[i]), al, "+")
+        else:
+            ident, cov, _ = alignment_identity(rec.seq, r.seq, al, "both")
         if cov < min_coverage:
             continue
         if lab not in best_by_species or ident > best_by_species[lab][0]:
@@ -216,7 +241,8 @@ def assign_species(
     """Assign every sample sequence to a reference species (rules in the module docstring).
 
     To keep it fast, only the *top* references sharing the most 10-mers with the sample (either
-    strand) are aligned (``top=0`` aligns all of them).
+    strand) are aligned, on the strand and the reference window (±60 bp) the shared 10-mers
+    point to (``top=0`` aligns all references in full, both strands).
 
     Returns
     -------
@@ -227,8 +253,9 @@ def assign_species(
     if not references:
         raise InputDataError("no reference sequences")
     labels = [species_label(r) for r in references]
-    ref_kmers = [_kmers(r.seq) for r in references]
-    tasks = [(s, references, labels, ref_kmers, min_identity, min_coverage, ambiguity_margin, top) for s in samples]
+    ref_index = [_kmer_index(r.seq) for r in references]
+    ref_kmers = [set(ix) for ix in ref_index]
+    tasks = [(s, references, labels, ref_kmers, ref_index, min_identity, min_coverage, ambiguity_margin, top) for s in samples]
     rows = map_ordered(_assign_one, tasks, executor=executor, desc="species")
     return pd.DataFrame(
         rows,
