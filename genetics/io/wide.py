@@ -228,7 +228,7 @@ def read_wide(
         loci = [names[c] for c in block] if head is not None else [f"L{j + 1}" for j in range(len(block))]
     else:
         if head is not None:
-            loci = [locus_from_pair(names[a], names[b]) for a, b in zip(block[0::2], block[1::2])]
+            loci = [locus_from_pair(head[a], head[b]) for a, b in zip(block[0::2], block[1::2])]
         else:
             loci = [f"L{j + 1}" for j in range(len(block) // 2)]
     check_unique_ids(loci, [where] * len(loci), path, what="locus")
