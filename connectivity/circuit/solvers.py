@@ -63,14 +63,25 @@ class Factor:
         else:
             import pyamg
 
-            ml = pyamg.smoothed_aggregation_solver(
+            # pyamg estimates spectral radii from a random start vector (numpy's global RNG):
+            # seed it for the setup so every process builds the same hierarchy (identical
+            # numbers whichever executor runs the solves), then restore the caller's state.
+            state = np.random.get_state()
+            np.random.seed(20170713)
+            try:
+                ml = self._setup(pyamg)
+            finally:
+                np.random.set_state(state)
+            self._prec = ml.aspreconditioner(cycle="V")
+            self._kind = "cg"
+
+    def _setup(self, pyamg):
+        return pyamg.smoothed_aggregation_solver(
                 self.a, symmetry="symmetric",
                 presmoother=("gauss_seidel", {"sweep": "symmetric"}),
                 postsmoother=("gauss_seidel", {"sweep": "symmetric"}),
                 max_coarse=50,
             )
-            self._prec = ml.aspreconditioner(cycle="V")
-            self._kind = "cg"
 
     def solve(self, b: np.ndarray) -> np.ndarray:
         """Solve for one right-hand side, shape (n,) → (n,)."""
