@@ -7,6 +7,7 @@ import pytest
 from affine import Affine
 
 distributed = pytest.importorskip("distributed")
+pytestmark = pytest.mark.slow  # starts a real scheduler and two worker processes
 
 
 @pytest.fixture(scope="module")
