@@ -18,20 +18,26 @@ Gains of a site applied alone (positive = better connected)
   (:mod:`connectivity.network`) with the new least-cost distances, and ``dpc_percent`` =
   100 ΔPC / PC.
 
-Reusing factorisations (Woodbury)
----------------------------------
-Changing the conductance of the cells of a site changes only the Laplacian entries of the
-edges that touch those cells: ``L' = L + P M P^T`` with ``P`` selecting the k touched nodes
-and ``M`` (k × k) the change restricted to them. With the pair's grounded Laplacian ``L``
-factorised once, and ``x = L^{-1} e_b`` (so that ``R = x_b``), the Sherman–Morrison–Woodbury
-identity gives the new effective resistance exactly::
+Reusing one factorisation for every pair and every candidate (Kron reduction)
+-----------------------------------------------------------------------------
+Circuitscape solves each pair of focal regions on its own graph (only that pair's regions
+merged), i.e. one factorisation per pair. Here the base graph is instead reduced exactly onto
+F, the core cells that have a neighbour outside their core (interior core cells float to their
+region's voltage and carry no current, so they can stay ordinary nodes). With U the other
+nodes, ``L_UU`` (grounded at F) is factorised ONCE and ``Y = L_UU^{-1} L_UF`` costs |F| solves;
+``S_F = L_FF - L_FU Y`` is the Kron-reduced Laplacian (Dörfler & Bullo 2013, IEEE Trans.
+Circuits Syst. I 60: 150-163) and every pair's effective resistance follows from a small
+dense solve on S_F with that pair's regions held at 1 V and 0 V and the other boundary cells
+floating — exactly Circuitscape's per-pair model.
 
-    R' = R - x_T^T (I + M G)^{-1} M x_T,    G = P^T L^{-1} P
-
-which costs k triangular solves with the existing factor instead of a new factorisation
-(Hager 1989, "Updating the inverse of a matrix", SIAM Review 31: 221-239). Sites touching
-more than ``woodbury_max`` nodes are re-factorised instead. Candidates are split into chunks
-fanned out with :func:`genetics.parallel.map_ordered`; each chunk factorises once.
+A candidate changes the conductance of its cells, hence the Laplacian entries of the edges
+touching them. With T the touched nodes in U and ``M = L_UU^{-1}``, the reduction onto F ∪ T
+of the *modified* graph follows from block inversion (the Schur complement of ``L_UU`` onto T
+is ``M_TT^{-1}``; Hager 1989, SIAM Review 31: 221-239) and needs only |T| solves with the
+shared factor, plus rows T of Y; the change itself lives on F ∪ T. So each candidate costs
+|T| triangular solves and small dense algebra — no new factorisation, for every pair at once.
+Candidates are split into chunks fanned out with :func:`genetics.parallel.map_ordered`; each
+chunk factorises ``L_UU`` once.
 """
 
 from __future__ import annotations
@@ -196,7 +202,6 @@ class _Base:
     pairs: list[tuple[int, int]]  # index pairs i < j
     want_reff: bool
     want_lcd: bool
-    woodbury_max: int
 
 
 def _lcd_matrix(b: _Base, values: np.ndarray) -> np.ndarray:
@@ -216,131 +221,164 @@ def _lcd_matrix(b: _Base, values: np.ndarray) -> np.ndarray:
     return L
 
 
-@dataclass
-class _PairSystem:
-    i: int
-    j: int
-    remap: np.ndarray     # base graph node -> contracted node
-    gloc: np.ndarray      # contracted node -> grounded system index, -1 = ground / other component
-    factor: Factor | None
-    x: np.ndarray | None  # L^{-1} e_j in the grounded system
-    R: float              # effective resistance (inf: different components)
-    nb: int               # grounded index of the pair's second region
-
-
 def _graph(b: _Base, values: np.ndarray) -> tuple[Graph, np.ndarray]:
     g = conductance_from_values(values, b.valid, is_resistance=True)
     rg = raster_graph(g, neighbors=b.neighbors, avg=b.avg)
     return rg.graph, rg.node_map
 
 
-def _pair_system(graph: Graph, focal: list[np.ndarray], i: int, j: int) -> _PairSystem:
-    groups = np.full(graph.n_nodes, -1, dtype=np.int64)
-    groups[focal[i]] = 0
-    groups[focal[j]] = 1
-    cg, remap = graph.contract(groups)
-    na, nb = remap[focal[i][0]], remap[focal[j][0]]
-    comps = cg.components()
-    gloc = np.full(cg.n_nodes, -1, dtype=np.int64)
-    if comps[na] != comps[nb]:
-        return _PairSystem(i, j, remap, gloc, None, None, math.inf, -1)
-    idx = np.flatnonzero(comps == comps[na])
-    keep = idx != na  # ground region i
-    gloc[idx[keep]] = np.arange(int(keep.sum()))
-    L = cg.laplacian()[idx][:, idx][keep][:, keep]
-    f = Factor(L, "direct")
-    e = np.zeros(L.shape[0])
-    e[gloc[nb]] = 1.0
-    x = f.solve(e)
-    return _PairSystem(i, j, remap, gloc, f, x, float(x[gloc[nb]]), int(gloc[nb]))
+@dataclass
+class _Reduction:
+    """The base circuit reduced onto the cores' boundary cells (shared by all pairs and candidates).
+
+    Nodes of the base graph split into F (core cells with a neighbour outside their core) and
+    U (every other node of a component that holds a core). ``Y = L_UU^{-1} L_UF`` and
+    ``Q = L_FU Y`` make the Kron reduction ``S_F = L_FF - Q``.
+    """
+
+    graph: Graph
+    F: np.ndarray          # node ids, (f,)
+    F_core: np.ndarray     # core index of each F node, (f,)
+    F_comp: np.ndarray     # component of each F node, (f,)
+    U: np.ndarray          # node ids, (u,)
+    upos: np.ndarray       # node -> index in U (-1)
+    fpos: np.ndarray       # node -> index in F (-1)
+    L: Any                 # base Laplacian, csr
+    Y: np.ndarray          # (u, f)
+    Q: np.ndarray          # (f, f)
 
 
-def _solve_many(f: Factor, E: np.ndarray) -> np.ndarray:
-    out = f.solve(E)
-    if out.shape != E.shape:  # pragma: no cover - a solver without multi-column support
-        out = np.column_stack([f.solve(E[:, k]) for k in range(E.shape[1])])
-    return out
+def _reduce(b: _Base, executor: Executor | None) -> _Reduction:
+    from .circuit.solvers import solve_columns
+
+    graph, node_map = _graph(b, b.values)
+    n = graph.n_nodes
+    core_of = np.full(n, -1, dtype=np.int64)
+    m = (node_map >= 0) & (b.cores > 0)
+    core_of[node_map[m]] = np.searchsorted(b.ids, b.cores[m])
+    cu, cv = core_of[graph.u], core_of[graph.v]
+    diff = cu != cv
+    boundary = np.zeros(n, dtype=bool)
+    boundary[graph.u[diff & (cu >= 0)]] = True
+    boundary[graph.v[diff & (cv >= 0)]] = True
+    # a core with no outside neighbour at all (isolated) still needs one node to exist
+    for k in range(b.ids.size):
+        nodes = np.flatnonzero(core_of == k)
+        if nodes.size and not boundary[nodes].any():
+            boundary[nodes[0]] = True
+    comps = graph.components()
+    live = np.isin(comps, np.unique(comps[boundary]))
+    F = np.flatnonzero(boundary)
+    U = np.flatnonzero(live & ~boundary)
+    upos = np.full(n, -1, dtype=np.int64)
+    upos[U] = np.arange(U.size)
+    fpos = np.full(n, -1, dtype=np.int64)
+    fpos[F] = np.arange(F.size)
+    L = graph.laplacian()
+    LUF = L[U][:, F].tocsc()
+    LUU = L[U][:, U].tocsc()
+    rhs = [LUF[:, k].toarray().ravel() for k in range(F.size)]
+    Y = solve_columns(LUU, rhs, method="direct", executor=executor, desc="core boundary solves") if U.size \
+        else np.zeros((0, F.size))
+    Q = (L[F][:, U] @ Y) if U.size else np.zeros((F.size, F.size))
+    return _Reduction(graph, F, core_of[F], comps[F], U, upos, fpos, L, np.asarray(Y), np.asarray(Q))
 
 
-def _reff_after(ps: _PairSystem, graph: Graph, dw: np.ndarray, changed: np.ndarray,
-                new_graph: Graph, focal: list[np.ndarray], woodbury_max: int) -> float:
-    """Effective resistance of pair *ps* after the edge conductances change by *dw* on *changed*."""
-    if not math.isfinite(ps.R):
-        return math.inf
-    cu = ps.gloc[ps.remap[graph.u[changed]]]
-    cv = ps.gloc[ps.remap[graph.v[changed]]]
-    same = ps.remap[graph.u[changed]] == ps.remap[graph.v[changed]]  # inside a merged region
-    cu, cv, d = cu[~same], cv[~same], dw[changed][~same]
-    live = (cu >= 0) | (cv >= 0)
-    cu, cv, d = cu[live], cv[live], d[live]
-    if d.size == 0:
-        return ps.R
-    T = np.unique(np.concatenate([cu[cu >= 0], cv[cv >= 0]]))
-    k = T.size
-    if k > woodbury_max:
-        return _pair_system(new_graph, focal, ps.i, ps.j).R
-    tu = np.where(cu >= 0, np.searchsorted(T, np.maximum(cu, 0)), -1)
-    tv = np.where(cv >= 0, np.searchsorted(T, np.maximum(cv, 0)), -1)
-    M = np.zeros((k, k))
-    a, b_ = tu >= 0, tv >= 0
-    np.add.at(M, (tu[a], tu[a]), d[a])
-    np.add.at(M, (tv[b_], tv[b_]), d[b_])
-    both = a & b_
-    np.add.at(M, (tu[both], tv[both]), -d[both])
-    np.add.at(M, (tv[both], tu[both]), -d[both])
-    E = np.zeros((ps.x.shape[0], k))  # type: ignore[union-attr]
-    E[T, np.arange(k)] = 1.0
-    G = _solve_many(ps.factor, E)[T, :]  # type: ignore[arg-type]
-    xT = ps.x[T]  # type: ignore[index]
-    corr = xT @ np.linalg.solve(np.eye(k) + M @ G, M @ xT)
-    return float(ps.R - corr)
+def _pair_resistances(S: np.ndarray, labels: np.ndarray, comp: np.ndarray, pairs: list[tuple[int, int]],
+                      n: int) -> np.ndarray:
+    """Effective resistance between core regions from a reduced Laplacian S (dense).
+
+    *labels* gives each node's core index (-1 = ordinary node); for a pair (i, j) the nodes of
+    i are held at 1 V, those of j at 0 V, the rest float (Circuitscape: only the pair's two
+    regions are merged); R = 1 / current. Pairs in different components: inf.
+    """
+    R = np.zeros((n, n))
+    for i, j in pairs:  # loop over core pairs (few); each is a small dense solve
+        a, c = labels == i, labels == j
+        ca, cc = np.unique(comp[a]), np.unique(comp[c])
+        if ca.size == 0 or cc.size == 0 or ca[0] != cc[0]:
+            R[i, j] = R[j, i] = math.inf
+            continue
+        o = (comp == ca[0]) & ~a & ~c
+        rhs = -S[np.ix_(o, a)].sum(axis=1)
+        Vo = np.linalg.solve(S[np.ix_(o, o)], rhs) if o.any() else np.zeros(0)
+        current = float(S[np.ix_(a, a)].sum() + (S[np.ix_(a, o)] @ Vo).sum())
+        R[i, j] = R[j, i] = 1.0 / current if current > 0 else math.inf
+    return R
 
 
-def _focal_nodes(b: _Base, node_map: np.ndarray) -> list[np.ndarray]:
-    out = []
-    for cid in b.ids:
-        nodes = node_map[b.cores == cid]
-        out.append(np.unique(nodes[nodes >= 0]))
-    return out
+def _candidate_reduced(red: _Reduction, factor: Factor, dw: np.ndarray, changed: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reduced Laplacian on F ∪ T after the edge-conductance change *dw* (exact Kron reduction).
+
+    With M = L_UU^{-1} and T the non-boundary nodes touched by the change, W = U \\ T:
+    S_TT = M_TT^{-1}, S_TF = L_TF + M_TT^{-1} A, S_FF = L_FF - Q + L_FT M_TT L_TF + L_FT A + A^T L_TF
+    + A^T M_TT^{-1} A with A = Y_T - M_TT L_TF; then the change (supported on F ∪ T) is added.
+    Returns (S, labels, comp) over the nodes F followed by T.
+    """
+    g = red.graph
+    ends = np.unique(np.concatenate([g.u[changed], g.v[changed]]))
+    T = ends[red.upos[ends] >= 0]
+    f, k = red.F.size, T.size
+    LFF = red.L[red.F][:, red.F].toarray()
+    S = np.zeros((f + k, f + k))
+    if k:
+        tu = red.upos[T]
+        X = np.empty((red.U.size, k))
+        for c, t in enumerate(tu):  # k solves with the shared factor
+            e = np.zeros(red.U.size)
+            e[t] = 1.0
+            X[:, c] = factor.solve(e)
+        Mtt = X[tu, :]
+        Mtt = 0.5 * (Mtt + Mtt.T)
+        LTF = red.L[T][:, red.F].toarray()
+        A = red.Y[tu, :] - Mtt @ LTF
+        Minv = np.linalg.inv(Mtt)
+        S[:f, :f] = LFF - red.Q + LTF.T @ Mtt @ LTF + LTF.T @ A + A.T @ LTF + A.T @ Minv @ A
+        S[f:, :f] = LTF + Minv @ A
+        S[:f, f:] = S[f:, :f].T
+        S[f:, f:] = Minv
+    else:
+        S[:, :] = LFF - red.Q
+    # the change itself: every changed edge has both ends in F ∪ T
+    idx = np.full(g.n_nodes, -1, dtype=np.int64)
+    idx[red.F] = np.arange(f)
+    idx[T] = f + np.arange(k)
+    u, v, d = idx[g.u[changed]], idx[g.v[changed]], dw[changed]
+    ok = (u >= 0) & (v >= 0)
+    u, v, d = u[ok], v[ok], d[ok]
+    np.add.at(S, (u, u), d)
+    np.add.at(S, (v, v), d)
+    np.add.at(S, (u, v), -d)
+    np.add.at(S, (v, u), -d)
+    labels = np.concatenate([red.F_core, np.full(k, -1)])
+    comp = np.concatenate([red.F_comp, g.components()[T] if k else np.zeros(0, dtype=np.int64)])
+    return S, labels, comp
 
 
 def _evaluate_chunk(task: tuple) -> list[tuple[np.ndarray | None, np.ndarray | None]]:
     """Evaluate a chunk of candidates: (reff matrix after, lcd matrix after) for each."""
-    b, cands = task
+    b, red, cands = task
     n = b.ids.size
     results: list[tuple[np.ndarray | None, np.ndarray | None]] = []
-    systems: list[_PairSystem] = []
-    if b.want_reff:
-        graph, node_map = _graph(b, b.values)
-        focal = _focal_nodes(b, node_map)
-        systems = [_pair_system(graph, focal, i, j) for i, j in b.pairs]  # one factorisation per pair
+    factor = None
+    if b.want_reff and red.U.size:
+        factor = Factor(red.L[red.U][:, red.U], "direct")  # one factorisation per chunk, reused by all
     for cand in cands:
         vals = apply_candidate(b.values, cand)
         R_after = L_after = None
         if b.want_reff:
             new_graph, _ = _graph(b, vals)
-            if not (np.array_equal(new_graph.u, graph.u) and np.array_equal(new_graph.v, graph.v)):
+            if not (np.array_equal(new_graph.u, red.graph.u) and np.array_equal(new_graph.v, red.graph.v)):
                 raise AssertionError("candidate changed the graph's edges")  # valid cells stay valid
-            dw = new_graph.w - graph.w
+            dw = new_graph.w - red.graph.w
             changed = np.flatnonzero(dw != 0)
-            R_after = np.zeros((n, n))
-            for ps in systems:
-                r = _reff_after(ps, graph, dw, changed, new_graph, focal, b.woodbury_max)
-                R_after[ps.i, ps.j] = R_after[ps.j, ps.i] = r
+            S, labels, comp = _candidate_reduced(red, factor, dw, changed)
+            R_after = _pair_resistances(S, labels, comp, b.pairs, n)
         if b.want_lcd:
             L_after = _lcd_matrix(b, vals)
         results.append((R_after, L_after))
     return results
-
-
-def _base_reff(b: _Base) -> np.ndarray:
-    graph, node_map = _graph(b, b.values)
-    focal = _focal_nodes(b, node_map)
-    n = b.ids.size
-    R = np.zeros((n, n))
-    for i, j in b.pairs:
-        R[i, j] = R[j, i] = _pair_system(graph, focal, i, j).R
-    return R
 
 
 def _chunks(items: list, executor: Executor | None) -> list[list]:
@@ -352,8 +390,7 @@ def _chunks(items: list, executor: Executor | None) -> list[list]:
     return [items[bounds[t]:bounds[t + 1]] for t in range(k) if bounds[t + 1] > bounds[t]]
 
 
-def _prepare(resistance: Raster, cores: np.ndarray, neighbors: int, avg: str, metrics: tuple[str, ...],
-             woodbury_max: int) -> _Base:
+def _prepare(resistance: Raster, cores: np.ndarray, neighbors: int, avg: str, metrics: tuple[str, ...]) -> _Base:
     if resistance.is_geographic:
         raise InputDataError("resistance grid is in a geographic (lon/lat) CRS; reproject it to a metric CRS first")
     valid = resistance.valid
@@ -373,8 +410,7 @@ def _prepare(resistance: Raster, cores: np.ndarray, neighbors: int, avg: str, me
     pairs = list(combinations(range(ids.size), 2))
     return _Base(values=np.where(valid, resistance.values, np.nan), valid=valid, cores=cores, ids=ids,
                  cellsize=resistance.cellsize, neighbors=neighbors, avg=avg, pairs=pairs,
-                 want_reff="reff" in metrics, want_lcd=("lcd" in metrics or "pc" in metrics),
-                 woodbury_max=woodbury_max)
+                 want_reff="reff" in metrics, want_lcd=("lcd" in metrics or "pc" in metrics))
 
 
 def _pair_sum(before: np.ndarray, after: np.ndarray, pairs: list[tuple[int, int]]) -> float:
@@ -402,7 +438,6 @@ def rank_candidates(
     median_km: float = 100.0,
     attribute: np.ndarray | None = None,
     landscape_area: float | None = None,
-    woodbury_max: int = 256,
     executor: Executor | None = None,
 ) -> pd.DataFrame:
     """Gain of every candidate applied alone, ranked.
@@ -426,8 +461,6 @@ def rank_candidates(
         Core attributes for PC (default: core area in km²).
     landscape_area : float, optional
         A_L for PC (default: total valid area in km²).
-    woodbury_max : int
-        Largest number of touched nodes handled by a low-rank update (else refactorise).
     executor : Executor, optional
         Fans candidate chunks out (:func:`genetics.parallel.map_ordered`); same numbers.
 
@@ -439,13 +472,16 @@ def rank_candidates(
     if metric not in METRICS:
         raise InputDataError(f"unknown metric {metric!r}; use {', '.join(METRICS)}")
     metrics = tuple(dict.fromkeys(tuple(metrics) + (metric,)))
-    b = _prepare(resistance, cores, neighbors, avg, metrics, woodbury_max)
+    b = _prepare(resistance, cores, neighbors, avg, metrics)
     if not candidates:
         raise InputDataError("no candidate sites given")
-    R0 = _base_reff(b) if b.want_reff else None
+    red = _reduce(b, executor) if b.want_reff else None
+    R0 = None
+    if red is not None:
+        R0 = _pair_resistances(red.L[red.F][:, red.F].toarray() - red.Q, red.F_core, red.F_comp, b.pairs, b.ids.size)
     L0 = _lcd_matrix(b, b.values) if b.want_lcd else None
     chunks = _chunks(list(candidates), executor)
-    parts = map_ordered(_evaluate_chunk, [(b, c) for c in chunks], executor=executor, desc="candidates")
+    parts = map_ordered(_evaluate_chunk, [(b, red, c) for c in chunks], executor=executor, desc="candidates")
     res = [r for part in parts for r in part]
     want_pc = "pc" in metrics
     if want_pc:

@@ -92,11 +92,17 @@ def test_ranking_equals_brute_force(seed):
     assert by_reff["delta_reff_sum"].gt(0).any()
 
 
-def test_woodbury_and_refactorisation_agree_and_executor_identical():
+def test_executor_identical_and_site_touching_a_core():
     grid, cores, cands = _landscape(5)
+    # a site that touches core 1's boundary (edges between F and T change)
+    m = np.zeros(grid.shape, dtype=bool)
+    m[3:6, 3:6] = True
+    cells = np.flatnonzero((m & grid.valid & (cores == 0)).ravel())
+    cands = cands + [Candidate("touch", 0.2, 1.0, cells)]
     a = rank_candidates(grid, cores, cands, metrics=("reff",))
-    b = rank_candidates(grid, cores, cands, metrics=("reff",), woodbury_max=0)  # always refactorise
-    assert a["delta_reff_sum"].to_numpy() == pytest.approx(b["delta_reff_sum"].to_numpy(), rel=1e-8)
+    base_r, _ = _brute_force(grid, cores, None)
+    r, _ = _brute_force(grid, cores, cands[-1])
+    assert a.set_index("id").loc["touch", "delta_reff_sum"] == pytest.approx(base_r - r, rel=1e-6)
     with ThreadPoolExecutor(2) as ex:
         c = rank_candidates(grid, cores, cands, metrics=("reff",), executor=ex)
     assert a.equals(c)
