@@ -26,13 +26,48 @@ demo_steps: list = []
 _from_option = click.option(
     "--from", "from_fmt", type=click.Choice(READ_FORMATS, case_sensitive=False), default=None,
     help="Input format (default: sniffed from the content).")
+
+
+def _columns_options(f):
+    f = click.option("--meta-cols", default=None, metavar="NAMES",
+                     help="Wide tables: comma-separated metadata columns (names or 1-based numbers).")(f)
+    f = click.option("--pop-col", default=None, metavar="NAME",
+                     help="Wide tables: population column (name or 1-based number; 'none' for none).")(f)
+    f = click.option("--id-col", default=None, metavar="NAME",
+                     help="Wide tables: sample-id column (name or 1-based number; default the first).")(f)
+    return f
+
+
+def _col(spec: str):
+    spec = spec.strip()
+    return int(spec) - 1 if spec.isdigit() and int(spec) >= 1 else spec
+
+
+def _wide_options(id_col, pop_col, meta_cols) -> dict:
+    opts: dict = {}
+    if id_col is not None:
+        opts["id_col"] = _col(id_col)
+    if pop_col is not None:
+        opts["pop_col"] = False if pop_col.lower() == "none" else _col(pop_col)
+    if meta_cols is not None:
+        opts["meta_cols"] = [_col(c) for c in meta_cols.split(",") if c.strip()]
+    return opts
+
+
 _metadata_option = click.option(
     "--metadata", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="Sample metadata CSV (sample_id,lon,lat,country,site,date,...) joined by id.")
 
 
-def _load(path: Path, from_fmt: str | None, metadata: Path | None):
-    g = read_genotypes(path, from_fmt)
+def _load(path: Path, from_fmt: str | None, metadata: Path | None, wide: dict | None = None):
+    if wide:
+        from genetics.io.formats import sniff_format
+
+        if (from_fmt or sniff_format(path)) != "wide":
+            raise click.UsageError("--id-col/--pop-col/--meta-cols apply to wide tables (add --from wide)")
+        g = read_genotypes(path, "wide", **wide)
+    else:
+        g = read_genotypes(path, from_fmt)
     if metadata is not None:
         from genetics.io.metadata import attach_metadata
 
@@ -50,13 +85,15 @@ def _load(path: Path, from_fmt: str | None, metadata: Path | None):
                    ".csv long, .txt/.tsv wide).")
 @_from_option
 @_metadata_option
+@_columns_options
 def convert(infile: Path, outfile: Path, to_fmt: str | None, from_fmt: str | None,
-            metadata: Path | None) -> None:
+            metadata: Path | None, id_col: str | None, pop_col: str | None,
+            meta_cols: str | None) -> None:
     """Convert a genotype file (GenePop, GenAlEx, long/wide CSV, STRUCTURE, VCF) to another format."""
     if outfile.exists() and infile.exists() and outfile.resolve() == infile.resolve():
         raise click.UsageError("OUT is the same file as IN; inputs are never overwritten")
     fmt = output_format(outfile, to_fmt)  # fail before reading when OUT's format is unknown
-    g = _load(infile, from_fmt, metadata)
+    g = _load(infile, from_fmt, metadata, _wide_options(id_col, pop_col, meta_cols))
     write_genotypes(g, outfile, fmt)
     info(f"wrote {outfile} ({fmt}: {g.n_samples} samples, {g.n_loci} loci)")
 
@@ -71,8 +108,10 @@ def convert(infile: Path, outfile: Path, to_fmt: str | None, from_fmt: str | Non
               help="Table format (overrides the extension).")
 @click.option("--by-sample", is_flag=True, help="One row per sample instead of per locus.")
 @click.option("--by-population", is_flag=True, help="One row per population instead of per locus.")
+@_columns_options
 def summary(infile: Path, from_fmt: str | None, metadata: Path | None, out: Path | None,
-            to: str | None, by_sample: bool, by_population: bool) -> None:
+            to: str | None, by_sample: bool, by_population: bool, id_col: str | None,
+            pop_col: str | None, meta_cols: str | None) -> None:
     """Samples, loci, populations, alleles per locus and missingness of a genotype file.
 
     The table (per locus by default) goes to stdout or -o; the totals go to stderr.
@@ -81,7 +120,7 @@ def summary(infile: Path, from_fmt: str | None, metadata: Path | None, out: Path
 
     if by_sample and by_population:
         raise click.UsageError("choose one of --by-sample and --by-population")
-    g = _load(infile, from_fmt, metadata)
+    g = _load(infile, from_fmt, metadata, _wide_options(id_col, pop_col, meta_cols))
     ov = overview(g)
     info(f"{infile}: {ov['n_samples']} samples, {ov['n_loci']} loci, {ov['n_populations']} populations, "
          f"{ov['n_alleles']} alleles; {100 * ov['missing_fraction']:.1f}% of genotypes missing")

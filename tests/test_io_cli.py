@@ -82,3 +82,30 @@ def test_demo_step(tmp_path):
     assert len(loci) == 8
     long = read_genotypes(tmp_path / "genetics" / "leopard_sim_long.csv")
     assert long.same_genotypes(read_genotypes(tmp_path / "genetics" / "leopard_sim_genalex.csv"))
+
+
+def test_wide_column_options(tmp_path, run_cli):
+    p = tmp_path / "y.csv"
+    p.write_text("id,pop,year,A_1,A_2\ns1,3,2019,120,124\ns2,4,2020,118,0\n")
+    code, _, err = run_cli("genetics", "summary", str(p))
+    assert code == 1 and "odd number of allele columns" in err
+    code, out, err = run_cli("genetics", "summary", str(p), "--meta-cols", "year", "--by-sample")
+    assert code == 0, err
+    assert out.splitlines()[1:] == ["s1,3,1,0,0", "s2,4,0,1,1"]
+    out_file = tmp_path / "y.str"
+    code, _, err = run_cli("genetics", "convert", str(p), str(out_file), "--meta-cols", "3",
+                           "--pop-col", "none", "--id-col", "1")
+    assert code == 0, err
+    g = read_genotypes(out_file)
+    assert g.populations == ("", "") and g.loci == ("A",)
+    code, _, err = run_cli("genetics", "summary", str(GEN), "--pop-col", "2")
+    assert code == 2 and "wide" in err
+
+
+def test_reader_options_checked():
+    import pytest
+
+    from genetics.errors import InputDataError
+
+    with pytest.raises(InputDataError, match="does not apply"):
+        read_genotypes(GEN, "genepop", meta_cols=["x"])

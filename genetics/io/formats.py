@@ -335,6 +335,13 @@ def read_genotypes(path: str | os.PathLike[str], fmt: str | None = None, **kwarg
         from .vcf import read_vcf as reader
     else:  # pragma: no cover - normalise_format guards this
         raise InputDataError(f"unknown format {fmt!r}")
+    if kwargs:
+        import inspect
+
+        accepted = inspect.signature(reader).parameters
+        unknown = [k for k in kwargs if k not in accepted]
+        if unknown:
+            raise InputDataError(f"option {unknown[0]!r} does not apply to {fmt} files", path=path)
     return reader(path, **kwargs)
 
 

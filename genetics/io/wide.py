@@ -183,6 +183,9 @@ def read_wide(
     id_idx = _resolve(id_col, names, path, header_line)
     pop_idx = None if pop_col in (None, False) else _resolve(pop_col, names, path, header_line)
     explicit = set() if meta_cols is None else {_resolve(c, names, path, header_line) for c in meta_cols}
+    if pop_idx is None and pop_col is not False and head is not None:
+        pop_idx = next((c for c in range(w) if c != id_idx and c not in explicit
+                        and names[c].strip().lower() in POP_NAMES), None)
     taken = {id_idx} | explicit | ({pop_idx} if pop_idx is not None else set())
     cand = [c for c in range(w) if c not in taken]
     if slash is None:
