@@ -93,7 +93,7 @@ def test_wide_column_options(tmp_path, run_cli):
     assert code == 0, err
     assert out.splitlines()[1:] == ["s1,3,1,0,0", "s2,4,0,1,1"]
     out_file = tmp_path / "y.str"
-    code, _, err = run_cli("genetics", "convert", str(p), str(out_file), "--meta-cols", "3",
+    code, _, err = run_cli("genetics", "convert", str(p), str(out_file), "--meta-cols", "2,3",
                            "--pop-col", "none", "--id-col", "1")
     assert code == 0, err
     g = read_genotypes(out_file)
