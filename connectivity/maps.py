@@ -78,9 +78,10 @@ def plot_leastcost_map(
         if np.isfinite(c).any():
             cim = ax.imshow(c, extent=extent, cmap="YlOrRd_r", alpha=0.75, interpolation="nearest")
             cb2 = fig.colorbar(cim, ax=ax, shrink=0.5, pad=0.08, location="bottom")
-            from matplotlib.ticker import FuncFormatter
+            from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-            cb2.ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
+            cb2.ax.xaxis.set_major_locator(MaxNLocator(5))
+            cb2.ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:.0f}k" if abs(v) >= 1000 else f"{v:.3g}"))
             cb2.set_label("corridor: extra cost over the least-cost path (resistance x m)")
     if lines:
         for g in lines:
