@@ -18,6 +18,7 @@ wholly missing (see :mod:`genetics.model`).
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 from collections.abc import Sequence
@@ -119,6 +120,32 @@ def split_rows(lines: list[tuple[int, str]], sep: str | None) -> list[list[str]]
     if any(" " in s or "\t" in s for s in texts):
         rows = [[c.strip() for c in row] for row in rows]
     return rows
+
+
+def fast_table(lines: list[tuple[int, str]], sep: str | None) -> np.ndarray | None:
+    """Tokenise a rectangular, quote-free ``,``/``;``/tab table with pandas' C parser.
+
+    Returns a 2-D ``str`` array (cells stripped), or ``None`` when the fast path does not apply
+    (whitespace separator, quotes, or rows of different widths): the caller then falls back to
+    :func:`split_rows` and its own line-numbered checks.
+    """
+    if sep is None or len(lines) < 2:
+        return None
+    texts = np.array([s for _, s in lines])
+    if np.char.count(texts, '"').any():
+        return None
+    counts = np.char.count(texts, sep) + 1
+    if (counts != counts[0]).any():
+        return None
+    try:
+        df = pd.read_csv(io.StringIO("\n".join(texts.tolist())), sep=sep, dtype=str, header=None,
+                         keep_default_na=False, engine="c", quoting=csv.QUOTE_NONE)
+    except (pd.errors.ParserError, ValueError):  # pragma: no cover - fall back to split_rows
+        return None
+    arr = df.to_numpy(dtype=str)
+    if arr.shape != (len(lines), int(counts[0])):
+        return None
+    return np.char.strip(arr)
 
 
 _INT_PAT = r"[+-]?\d+(?:\.0*)?"

@@ -28,7 +28,14 @@ import pandas as pd
 from ..errors import InputDataError
 from ..model import MISSING, Genotypes, ReplicateGenotypes, normalise_alleles
 from .atomic import atomic_open
-from .formats import MISSING_TOKENS, build_genotypes, parse_alleles, read_lines, split_rows
+from .formats import (
+    MISSING_TOKENS,
+    build_genotypes,
+    fast_table,
+    parse_alleles,
+    read_lines,
+    split_rows,
+)
 
 __all__ = ["read_long", "read_replicates", "write_long"]
 
@@ -51,7 +58,8 @@ class _LongTable:
         lines = read_lines(path)
         first = lines[0][1]
         sep = "," if "," in first else ";" if ";" in first else "\t" if "\t" in first else None
-        rows = split_rows(lines, sep)
+        fast = fast_table(lines, sep)
+        rows = [fast[0].tolist()] if fast is not None else split_rows(lines, sep)
         head = [h.strip().lower() for h in rows[0]]
         hline = lines[0][0]
         col: dict[str, int] = {}
@@ -67,16 +75,19 @@ class _LongTable:
         extra_allele = [i for i, h in enumerate(head) if _EXTRA_ALLELE.match(h)]
         used = set(col.values()) | set(extra_allele)
         self.meta_cols = [(i, rows[0][i].strip()) for i in range(len(head)) if i not in used and head[i]]
-        data = rows[1:]
         self.linenos = np.array([ln for ln, _ in lines[1:]], dtype=np.int64)
-        if not data:
+        if len(lines) < 2:
             raise InputDataError("no data lines after the header", path=path, line=hline)
-        w = len(head)
-        for r, ln in zip(data, self.linenos):
-            if len(r) != w:
-                raise InputDataError(f"wrong column count: {len(r)} columns, expected {w}",
-                                     path=path, line=int(ln))
-        D = np.array(data, dtype=str)  # cells already stripped by split_rows
+        if fast is not None:
+            D = fast[1:]
+        else:
+            data = rows[1:]
+            w = len(head)
+            for r, ln in zip(data, self.linenos):
+                if len(r) != w:
+                    raise InputDataError(f"wrong column count: {len(r)} columns, expected {w}",
+                                         path=path, line=int(ln))
+            D = np.array(data, dtype=str)  # cells already stripped by split_rows
         self.sample = D[:, col["sample_id"]].astype(object)
         self.locus = D[:, col["locus"]].astype(object)
         for arr, what in ((self.sample, "sample id"), (self.locus, "locus name")):
