@@ -48,7 +48,7 @@ def paths_geojson(result, coreset, lonlat: bool = True) -> dict:
             crs_name = "EPSG:4326"
     feats = []
     for row in result.links.itertuples(index=False):
-        a, b = int(getattr(row, "_0", row[0])), int(row[1])
+        a, b = int(row[0]), int(row[1])
         rr, cc = result.paths[(a, b)]
         x, y = grid.rowcol_to_xy(rr, cc)
         if transformer is not None:
@@ -73,7 +73,7 @@ def paths_geojson(result, coreset, lonlat: bool = True) -> dict:
             "cost": "mean of the two cells' resistances x step length in metres"}, "features": feats}
 
 
-def write_leastcost_outputs(result, coreset, outdir: Path, *, width: float | None = None,
+def write_leastcost_outputs(result, coreset, outdir: Path, *, width: float | None = None, normalize: bool = False,
                             map_title: str | None = None, context_lines=None) -> dict[str, Path]:
     """Write links.csv, paths.geojson, corridors.tif, cores.tif/csv (and map.png) into *outdir*."""
     from connectivity.leastcost import corridors
@@ -93,7 +93,7 @@ def write_leastcost_outputs(result, coreset, outdir: Path, *, width: float | Non
     with atomic_open(outdir / "paths.geojson", "w", encoding="utf-8") as fh:
         json.dump(paths_geojson(result, coreset), fh)
     written["paths"] = outdir / "paths.geojson"
-    cor = corridors(result, width=width)
+    cor = corridors(result, width=width, normalize=normalize)
     vals = np.where(np.isfinite(cor), cor, -9999.0)
     write_raster(outdir / "corridors.tif", Raster(vals, grid.transform, grid.crs, -9999.0))
     written["corridors"] = outdir / "corridors.tif"
@@ -175,11 +175,13 @@ def resistance_cmd(model: str, out: Path, align: Path | None, data_dir: Path | N
 @click.option("--drop-intermediate", is_flag=True, help="Drop links whose path crosses a third core.")
 @click.option("--width", type=float, default=None,
               help="Truncate corridors at this width in cost units (default: keep all).")
+@click.option("--normalize", is_flag=True,
+              help="Divide each link's corridor by its LCD before mosaicking (then --width is a fraction of the LCD).")
 @click.option("--map", "draw_map", is_flag=True, help="Also draw OUTDIR/map.png (needs matplotlib).")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output folder.")
 @executor_options
 def leastcost_cmd(resistance_path: Path, cores_path: Path, neighbors: str, radius_km: float | None, snap_km: float,
-                  adjacency: str, drop_intermediate: bool, width: float | None, draw_map: bool, out: Path,
+                  adjacency: str, drop_intermediate: bool, width: float | None, normalize: bool, draw_map: bool, out: Path,
                   workers: int | None, scheduler: str | None) -> None:
     """Least-cost distances, paths and corridors between core areas (Linkage Mapper style)."""
     from connectivity.cores import read_cores
@@ -201,7 +203,7 @@ def leastcost_cmd(resistance_path: Path, cores_path: Path, neighbors: str, radiu
                                      adjacency=adjacency, drop_intermediate=drop_intermediate)
     except InputDataError as exc:
         raise exc.located(path=cores_path) from None
-    written = write_leastcost_outputs(result, coreset, out, width=width,
+    written = write_leastcost_outputs(result, coreset, out, width=width, normalize=normalize,
                                       map_title=f"least-cost corridors: {resistance_path.name}" if draw_map else None)
     info(f"{len(result.links)} links between {len(result.core_ids)} cores; wrote {', '.join(p.name for p in written.values())} to {out}/")
 

@@ -109,6 +109,27 @@ def test_executor_gives_identical_results():
     assert r1.links.equals(r2.links)
 
 
+def test_process_pool_gives_identical_results():
+    from concurrent.futures import ProcessPoolExecutor
+
+    ras, cores = random_landscape(4, rows=20, cols=30, n_cores=3)
+    r1 = least_cost_analysis(ras, cores, neighbors=4)
+    with ProcessPoolExecutor(2) as ex:
+        r2 = least_cost_analysis(ras, cores, neighbors=4, executor=ex)
+    np.testing.assert_array_equal(r1.cwd, r2.cwd)
+    assert r1.links.equals(r2.links)
+    assert all(np.array_equal(r1.paths[k][0], r2.paths[k][0]) for k in r1.paths)
+
+
+def test_normalized_corridors():
+    ras, cores = random_landscape(6, n_cores=2)
+    res = least_cost_analysis(ras, cores)
+    raw = corridors(res)
+    norm = corridors(res, normalize=True)
+    fin = np.isfinite(raw)
+    np.testing.assert_allclose(norm[fin], raw[fin] / res.lcd[0, 1])
+
+
 def test_uniform_grid_analytic():
     # uniform resistance 2 on 100 m cells: 4-neighbour distance = 2 * 100 * manhattan steps
     values = np.full((20, 30), 2.0)

@@ -59,6 +59,13 @@ def test_leastcost_cli_outputs(landscape, run_cli):
                            "--cores", str(landscape / "cores.csv"), "--radius-km", "2", "--neighbors", "4", "-o", str(landscape / "o4"))
     assert code == 0, err
     l4 = pd.read_csv(landscape / "o4" / "links.csv")
+    code, _, err = run_cli("connectivity", "leastcost", "--resistance", str(landscape / "res.tif"),
+                           "--cores", str(landscape / "cores.csv"), "--radius-km", "2", "--normalize", "--width", "0.5",
+                           "--adjacency", "delaunay", "--map", "-o", str(landscape / "on"))
+    assert code == 0, err
+    cn = read_raster(landscape / "on" / "corridors.tif")
+    assert cn.valid.any() and cn.values[cn.valid].max() <= 0.5
+    assert (landscape / "on" / "map.png").stat().st_size > 0
     assert (l4["cost_distance"].to_numpy() >= links["cost_distance"].to_numpy() * (1 - 1e-12)).all()
     assert (l4["path_km"].to_numpy() >= l4["euclidean_km"].to_numpy()).all()
 
