@@ -114,3 +114,25 @@ def test_demerelate(shared):
     assert (g.n_samples, g.n_loci) == (60, 8)
     assert g.population_names == ("Pop-FS_NON", "Pop-FS_HS", "Pop-NON")
     assert g.loci[0] == "X5.alleles"
+
+
+@pytest.mark.parametrize("parts,counts", [
+    (("nancycats", "nancycats.gen"), "237 samples, 9 loci, 17 populations, 108 alleles"),
+    (("nancycats", "nancycats_slash.csv"), "237 samples, 9 loci, 17 populations, 108 alleles"),
+    (("jaguar", "jaguar.gen"), "59 samples, 13 loci, 4 populations"),
+    (("jaguar", "jaguar_slash.csv"), "59 samples, 13 loci, 4 populations"),
+    (("allelematch_examples", "amExample1.csv"), "20 samples, 10 loci, 0 populations"),
+    (("allelematch_examples", "amExample2.csv"), "148 samples, 10 loci, 0 populations"),
+    (("allelematch_examples", "amExample3.csv"), "319 samples, 10 loci, 0 populations"),
+    (("allelematch_examples", "amExample4.csv"), "307 samples, 10 loci, 0 populations"),
+    (("allelematch_examples", "amExample5.csv"), "335 samples, 10 loci, 0 populations"),
+    (("related_example", "simrel.txt"), "30 samples, 10 loci, 0 populations"),
+    (("related_example", "GenotypeData.txt"), "389 samples, 10 loci, 0 populations"),
+    (("demerelate_sim", "demerelpop.csv"), "60 samples, 8 loci, 3 populations"),
+])
+def test_cli_summary_counts(shared, run_cli, parts, counts):
+    p = shared("reference", "genetics", *parts)
+    code, out, err = run_cli("genetics", "summary", str(p), "--by-sample")
+    assert code == 0, err
+    assert counts in err
+    assert len(out.strip().splitlines()) == 1 + int(counts.split()[0])
