@@ -253,3 +253,11 @@ def test_summary_tables_by_hand():
     ov = overview(g)
     assert (ov["n_samples"], ov["n_loci"], ov["n_populations"], ov["n_alleles"]) == (3, 2, 2, 4)
     assert isinstance(pd.DataFrame([ov]), pd.DataFrame)
+
+
+def test_wide_excel_padding(tmp_path):
+    p = w(tmp_path, "pad.csv", "id,pop,L1,,L2,,,,\ns1,p,120,124,,,,,\ns2,p,120,120,,,,,\n")
+    g = read_wide(p)  # L2 all missing; the padding after it is dropped
+    assert g.loci == ("L1", "L2") and g.missing[:, 1].all()
+    p2 = w(tmp_path, "pad2.csv", "id,pop,L1a,L1b,,,\ns1,p,120,124,,,\ns2,p,120,120,,,\n")
+    assert read_wide(p2).loci == ("L1",)

@@ -179,6 +179,14 @@ def read_wide(
     else:
         names = [f"col{i + 1}" for i in range(w)]
     D = np.array(data, dtype=str)
+    # Excel pads rows with empty cells: drop trailing columns blank in the header and every row
+    n_pad = 0
+    if head is not None:
+        while w - n_pad > 2 and head[w - n_pad - 1] == "" and (D[:, w - n_pad - 1] == "").all():
+            n_pad += 1
+        if n_pad:
+            w -= n_pad
+            D, head, names = D[:, :w], head[:w], names[:w]
 
     id_idx = _resolve(id_col, names, path, header_line)
     pop_idx = None if pop_col in (None, False) else _resolve(pop_col, names, path, header_line)
@@ -212,6 +220,12 @@ def read_wide(
     where = header_line or dlines[0]
     if not block:
         raise InputDataError("no allele columns found", path=path, line=where)
+    if not slash and len(block) % 2 and n_pad and block and block[-1] == w - 1:
+        # one of the blank columns was the (all-missing) second allele of the last locus
+        D = np.hstack([D, np.full((len(D), 1), "", dtype=D.dtype)])
+        head, names = head + [""], names + [f"col{w + 1}"]
+        block.append(w)
+        w += 1
     if not slash and len(block) % 2:
         raise InputDataError(
             f"odd number of allele columns ({len(block)}): two columns per locus expected",
