@@ -357,15 +357,17 @@ def _candidate_reduced(red: _Reduction, factor: Factor, dw: np.ndarray, changed:
 
 
 def _evaluate_chunk(task: tuple) -> list[tuple[np.ndarray | None, np.ndarray | None]]:
-    """Evaluate a chunk of candidates: (reff matrix after, lcd matrix after) for each."""
+    """Evaluate a chunk of scenarios (lists of sites applied together): (reff after, lcd after)."""
     b, red, cands = task
     n = b.ids.size
     results: list[tuple[np.ndarray | None, np.ndarray | None]] = []
     factor = None
     if b.want_reff and red.U.size:
         factor = Factor(red.L[red.U][:, red.U], "direct")  # one factorisation per chunk, reused by all
-    for cand in cands:
-        vals = apply_candidate(b.values, cand)
+    for scenario in cands:
+        vals = b.values
+        for cand in scenario:  # sites applied in order (later ones win where they overlap)
+            vals = apply_candidate(vals, cand)
         R_after = L_after = None
         if b.want_reff:
             new_graph, _ = _graph(b, vals)
@@ -471,34 +473,15 @@ def rank_candidates(
     """
     if metric not in METRICS:
         raise InputDataError(f"unknown metric {metric!r}; use {', '.join(METRICS)}")
-    metrics = tuple(dict.fromkeys(tuple(metrics) + (metric,)))
-    b = _prepare(resistance, cores, neighbors, avg, metrics)
     if not candidates:
         raise InputDataError("no candidate sites given")
-    red = _reduce(b, executor) if b.want_reff else None
-    R0 = None
-    if red is not None:
-        R0 = _pair_resistances(red.L[red.F][:, red.F].toarray() - red.Q, red.F_core, red.F_comp, b.pairs, b.ids.size)
-    L0 = _lcd_matrix(b, b.values) if b.want_lcd else None
-    chunks = _chunks(list(candidates), executor)
-    parts = map_ordered(_evaluate_chunk, [(b, red, c) for c in chunks], executor=executor, desc="candidates")
-    res = [r for part in parts for r in part]
-    want_pc = "pc" in metrics
-    if want_pc:
-        attr = _core_attribute(b) if attribute is None else np.asarray(attribute, dtype=np.float64)
-        A = landscape_area if landscape_area is not None else float(b.valid.sum() * b.cellsize[0] * b.cellsize[1] / 1e6)
-        pc0 = pc_index(network_from_matrices(b.ids, attr, L0), median_km, A)
+    metrics = tuple(dict.fromkeys(tuple(metrics) + (metric,)))
+    ev = _Evaluator(resistance, cores, metrics, neighbors=neighbors, avg=avg, median_km=median_km,
+                    attribute=attribute, landscape_area=landscape_area, executor=executor)
     rows = []
-    for cand, (R1, L1) in zip(candidates, res):
-        dr = _pair_sum(R0, R1, b.pairs) if R1 is not None else np.nan
-        dl = _pair_sum(L0, L1, b.pairs) if L1 is not None else np.nan
-        dpc = pct = np.nan
-        if want_pc:
-            pc1 = pc_index(network_from_matrices(b.ids, attr, L1), median_km, A)
-            dpc = pc1 - pc0
-            pct = 100.0 * dpc / pc0 if pc0 > 0 else np.nan
-        rows.append({"id": cand.id, "delta_reff_sum": dr, "delta_lcd_sum": dl, "delta_pc": dpc,
-                     "dpc_percent": pct, "cost": cand.cost, "n_cells": int(cand.cells.size),
+    for cand, g in zip(candidates, ev.gains([[c] for c in candidates])):
+        g = {k: v for k, v in g.items() if k != "_state"}
+        rows.append({"id": cand.id, **g, "cost": cand.cost, "n_cells": int(cand.cells.size),
                      "resistance": cand.resistance})
     df = pd.DataFrame(rows)
     df["gain_per_cost"] = df[_METRIC_COLUMN[metric]] / df["cost"]
@@ -507,6 +490,55 @@ def rank_candidates(
     cols = ["id", "rank", "delta_reff_sum", "delta_lcd_sum", "delta_pc", "dpc_percent", "cost",
             "gain_per_cost", "n_cells", "resistance"]
     return df[cols].reset_index(drop=True)
+
+
+class _Evaluator:
+    """The base analysis (one reduction / factorisation) and gains of scenarios against it."""
+
+    def __init__(self, resistance: Raster, cores: np.ndarray, metrics: tuple[str, ...], *, neighbors: int = 8,
+                 avg: str = "conductance", median_km: float = 100.0, attribute: np.ndarray | None = None,
+                 landscape_area: float | None = None, executor: Executor | None = None) -> None:
+        b = _prepare(resistance, cores, neighbors, avg, metrics)
+        self.b, self.executor, self.median_km = b, executor, median_km
+        self.red = _reduce(b, executor) if b.want_reff else None
+        self.R0 = None
+        if self.red is not None:
+            red = self.red
+            self.R0 = _pair_resistances(red.L[red.F][:, red.F].toarray() - red.Q, red.F_core, red.F_comp,
+                                        b.pairs, b.ids.size)
+        self.L0 = _lcd_matrix(b, b.values) if b.want_lcd else None
+        self.want_pc = "pc" in metrics
+        if self.want_pc:
+            self.attr = _core_attribute(b) if attribute is None else np.asarray(attribute, dtype=np.float64)
+            self.A = landscape_area if landscape_area is not None else \
+                float(b.valid.sum() * b.cellsize[0] * b.cellsize[1] / 1e6)
+            self.pc0 = self._pc(self.L0)
+
+    def _pc(self, L: np.ndarray) -> float:
+        return pc_index(network_from_matrices(self.b.ids, self.attr, L), self.median_km, self.A)
+
+    def evaluate(self, scenarios: list[list[Candidate]]) -> list[tuple[np.ndarray | None, np.ndarray | None]]:
+        chunks = _chunks(list(scenarios), self.executor)
+        parts = map_ordered(_evaluate_chunk, [(self.b, self.red, c) for c in chunks], executor=self.executor,
+                            desc="candidates")
+        return [r for part in parts for r in part]
+
+    def gains(self, scenarios: list[list[Candidate]], reference: tuple | None = None) -> list[dict[str, float]]:
+        """Gains of each scenario over the base (or over *reference* = (R, L) of another scenario)."""
+        b = self.b
+        R0, L0 = (self.R0, self.L0) if reference is None else reference
+        pc0 = (self._pc(L0) if reference is not None else self.pc0) if self.want_pc else np.nan
+        out = []
+        for R1, L1 in self.evaluate(scenarios):
+            g = {"delta_reff_sum": _pair_sum(R0, R1, b.pairs) if R1 is not None else np.nan,
+                 "delta_lcd_sum": _pair_sum(L0, L1, b.pairs) if L1 is not None else np.nan,
+                 "delta_pc": np.nan, "dpc_percent": np.nan, "_R": R1, "_L": L1}
+            if self.want_pc:
+                g["delta_pc"] = self._pc(L1) - pc0
+                g["dpc_percent"] = 100.0 * g["delta_pc"] / pc0 if pc0 > 0 else np.nan
+            out.append(g)
+        return [{k: v for k, v in g.items() if not k.startswith("_")} | {"_state": (g["_R"], g["_L"])}
+                for g in out]
 
 
 def greedy_portfolio(
@@ -537,7 +569,10 @@ def greedy_portfolio(
     col = _METRIC_COLUMN.get(metric)
     if col is None:
         raise InputDataError(f"unknown metric {metric!r}; use {', '.join(METRICS)}")
-    current = resistance
+    metrics = (metric,)
+    ev = _Evaluator(resistance, cores, metrics, executor=executor, **kwargs)
+    applied: list[Candidate] = []
+    state: tuple | None = None  # (R, L) of the landscape with the applied sites
     remaining = list(candidates)
     spent = 0.0
     steps = []
@@ -545,17 +580,25 @@ def greedy_portfolio(
         fits = [c for c in remaining if c.cost <= budget - spent + 1e-12]
         if not fits:
             break
-        t = rank_candidates(current, cores, fits, metric=metric, metrics=(metric,), executor=executor, **kwargs)
-        t = t[t[col] > 1e-12 * max(1.0, float(t[col].abs().max()))]
-        if t.empty:
+        # every scenario is evaluated against the ONE base reduction: applied sites + this one
+        gains = ev.gains([applied + [c] for c in fits], reference=state)
+        vals = np.array([g[col] for g in gains], dtype=np.float64)
+        scale = max(1.0, float(np.nanmax(np.abs(vals)))) if vals.size else 1.0
+        best_k, best_key = -1, None
+        for k, (c, v) in enumerate(zip(fits, vals)):  # loop over candidates (few)
+            if not (np.isfinite(v) and v > 1e-12 * scale):
+                continue
+            key = (-v / c.cost, -v, c.id)  # best gain per cost, then larger gain, then id
+            if best_key is None or key < best_key:
+                best_k, best_key = k, key
+        if best_k < 0:
             break
-        t = t.sort_values(["gain_per_cost", col, "id"], ascending=[False, False, True], kind="mergesort")
-        best = t.iloc[0]
-        cand = next(c for c in fits if c.id == best["id"])
+        cand = fits[best_k]
         spent += cand.cost
         steps.append({"step": len(steps) + 1, "id": cand.id, "cost": cand.cost, "cumulative_cost": spent,
-                      "gain": float(best[col]), "gain_per_cost": float(best["gain_per_cost"])})
-        current = current.with_values(np.where(current.valid, apply_candidate(current.values, cand), current.nodata))
+                      "gain": float(vals[best_k]), "gain_per_cost": float(vals[best_k] / cand.cost)})
+        applied.append(cand)
+        state = gains[best_k]["_state"]
         remaining = [c for c in remaining if c.id != cand.id]
     return pd.DataFrame(steps, columns=["step", "id", "cost", "cumulative_cost", "gain", "gain_per_cost"])
 

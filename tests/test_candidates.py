@@ -169,6 +169,21 @@ def test_pc_gain_and_portfolio():
     best = alone.sort_values(["gain_per_cost", "delta_lcd_sum"], ascending=False).iloc[0]
     assert pf.loc[0, "id"] == best["id"]
     assert pf.loc[0, "cost"] == costs[best["id"]]
+    # second pick: recomputed from scratch on the landscape with the first site applied
+    assert len(pf) >= 2
+    first = next(c for c in cands if c.id == pf.loc[0, "id"])
+    grid2 = grid.with_values(np.where(grid.valid, apply_candidate(grid.values, first), grid.nodata))
+    rest = [c for c in cands if c.id != first.id and c.cost <= budget - first.cost]
+    again = rank_candidates(grid2, cores, rest, metric="lcd", metrics=("lcd",)).set_index("id")
+    assert pf.loc[1, "gain"] == pytest.approx(again.loc[pf.loc[1, "id"], "delta_lcd_sum"], rel=1e-9)
+    assert pf.loc[1, "gain_per_cost"] == pytest.approx(again["gain_per_cost"].max(), rel=1e-9)
+    pfr = greedy_portfolio(grid, cores, cands, budget, metric="reff")
+    first = next(c for c in cands if c.id == pfr.loc[0, "id"])
+    grid2 = grid.with_values(np.where(grid.valid, apply_candidate(grid.values, first), grid.nodata))
+    rest = [c for c in cands if c.id != first.id and c.cost <= budget - first.cost]
+    if len(pfr) >= 2:
+        again = rank_candidates(grid2, cores, rest, metric="reff", metrics=("reff",)).set_index("id")
+        assert pfr.loc[1, "gain"] == pytest.approx(again.loc[pfr.loc[1, "id"], "delta_reff_sum"], rel=1e-6)
     with pytest.raises(InputDataError):
         greedy_portfolio(grid, cores, cands, 0.0)
 
