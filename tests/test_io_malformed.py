@@ -16,7 +16,7 @@ EXPECTED_LINE = {
     "binary_nul.gen": 4, "blank_lines_only.csv": None, "empty.gen": None,
     "gp_duplicate_locus.gen": 2, "gp_duplicate_sample.gen": 7, "gp_empty_pop.gen": 6,
     "gp_five_digits.gen": 5, "gp_haploid.gen": 5, "gp_missing_comma.gen": 6,
-    "gp_mixed_digits.gen": 5, "gp_no_loci.gen": 2, "gp_no_pop.gen": 4, "gp_nonnumeric.gen": 6,
+    "gp_dash_genotype.gen": 6, "gp_no_loci.gen": 2, "gp_no_pop.gen": 4, "gp_nonnumeric.gen": 6,
     "gp_too_few_genotypes.gen": 6, "gp_too_many_genotypes.gen": 4, "gp_triploid.gen": 5,
     "gp_two_commas.gen": 5, "gx_bad_lat.csv": 5, "gx_loci_count.csv": 3,
     "gx_nonnumeric_allele.csv": 5, "gx_pop_block.csv": 5, "gx_pop_sizes_sum.csv": 1,

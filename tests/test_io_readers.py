@@ -261,3 +261,19 @@ def test_wide_excel_padding(tmp_path):
     assert g.loci == ("L1", "L2") and g.missing[:, 1].all()
     p2 = w(tmp_path, "pad2.csv", "id,pop,L1a,L1b,,,\ns1,p,120,124,,,\ns2,p,120,120,,,\n")
     assert read_wide(p2).loci == ("L1",)
+
+
+def test_genepop_manual_features(tmp_path):
+    """Mixed 2/3-digit loci, individuals over several lines, blank identifiers (Genepop manual)."""
+    p = w(tmp_path, "m.gen", "Title line\nADH Locus 1\nADH #2\nADH three\nPop\n"
+                             "Grange des Peres  ,  0201 003003\n   0102\n"
+                             " , 0202 003001 0000\nPOP\nTertre Roteboeuf ,  0102\n002002 0201\n")
+    g = read_genepop(p)
+    assert g.loci == ("ADH Locus 1", "ADH #2", "ADH three")
+    assert g.samples == ("Grange des Peres", "ind2", "Tertre Roteboeuf")
+    assert g.alleles.tolist() == [[[1, 2], [3, 3], [1, 2]], [[2, 2], [1, 3], [-1, -1]],
+                                  [[1, 2], [2, 2], [1, 2]]]
+    bad = w(tmp_path, "b.gen", "t\nA\nB\nPop\ns1 , 0101\n0202 0303\n")
+    with pytest.raises(InputDataError) as e:
+        read_genepop(bad)
+    assert e.value.line == 6 and "more genotypes than loci" in str(e.value)

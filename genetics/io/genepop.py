@@ -1,11 +1,15 @@
 """GenePop files (Rousset 2008, Mol. Ecol. Resour. 8:103), read through Biopython.
 
-Layout: line 1 title; locus names one per line, or comma-separated on line 2; a line ``Pop``
-(any case) starts each population; individuals as ``name , g1 g2 ...`` where each genotype is
-4 digits (2+2) or 6 digits (3+3) and ``00``/``000`` is a missing allele.
+Layout (Genepop manual, "The input file"): line 1 title; locus names one per line, or
+comma-separated on line 2; a line ``Pop`` (any case) starts each population; individuals as
+``name , g1 g2 ...`` where each genotype is 4 digits (2+2) or 6 digits (3+3) - the width may differ
+between loci - and ``00``/``000`` is a missing allele. An individual may continue over several lines
+(never inside a genotype); a blank identifier is allowed (bigcats names it ``ind<k>``, k = its rank in
+the file). Haploid genotypes (Genepop 4 allows them) are an error: bigcats is diploid only.
 
 Reading validates every line first (so a malformed file gives the line number: Biopython's own
-errors are bare ``ValueError``/``IndexError`` without one), then parses the genotypes with
+errors are bare ``ValueError``/``IndexError`` without one, and it takes the digit width of a whole
+line from its first genotype), then parses the genotypes, rewritten as 3+3 digits, with
 :func:`Bio.PopGen.GenePop.read`. Sample names are stripped of the trailing spaces Biopython keeps.
 
 Population names: GenePop has none. A ``Pop`` line may carry one (``Pop P01``, an extension some
@@ -42,6 +46,33 @@ def _pop_line(s: str) -> tuple[bool, str]:
     return (True, (m.group(1) or "").strip()) if m else (False, "")
 
 
+def _one_genotype(lines: list[tuple[int, str]], first_pop: int) -> bool:
+    """True when the first individual after the first Pop line has exactly one genotype."""
+    for _, s in lines[first_pop + 1:]:
+        if "," in s:
+            return len(s.split(",", 1)[1].split()) == 1
+    return False
+
+
+def _genotype_token(t: str, *, path, line: int, sample: str, locus: str) -> str:
+    """Validate one GenePop genotype and return it as 6 digits (3+3) for Biopython."""
+    if t in _MISSING_GENO:
+        return "000000"
+    if not t.isdigit():
+        raise InputDataError(f"non-numeric genotype {t!r}", path=path, line=line, sample=sample, locus=locus)
+    if len(t) in (2, 3):
+        raise InputDataError(
+            f"genotype {t!r} has one allele (haploid): bigcats reads diploid genotypes only",
+            path=path, line=line, sample=sample, locus=locus)
+    if len(t) not in (4, 6):
+        raise InputDataError(
+            f"genotype {t!r} is not 4 digits (2+2) or 6 digits (3+3)"
+            + (": more than two alleles? bigcats reads diploid genotypes only" if len(t) > 6 else ""),
+            path=path, line=line, sample=sample, locus=locus)
+    h = len(t) // 2
+    return f"{int(t[:h]):03d}{int(t[h:]):03d}"
+
+
 def read_genepop(path: str | os.PathLike[str]) -> Genotypes:
     """Read a GenePop file.
 
@@ -59,8 +90,8 @@ def read_genepop(path: str | os.PathLike[str]) -> Genotypes:
     ------
     InputDataError
         Naming the line: missing ``Pop`` line, no loci, a line without ``name , genotypes``,
-        wrong number of genotypes, a genotype that is not 4 or 6 digits, mixed digit widths on a
-        line, non-numeric alleles, empty population block, duplicate sample ids.
+        wrong number of genotypes, a genotype that is not 4 or 6 digits (haploid or more than
+        two alleles), non-numeric alleles, empty population block, duplicate sample ids.
     """
     from Bio.PopGen import GenePop
 
@@ -74,10 +105,10 @@ def read_genepop(path: str | os.PathLike[str]) -> Genotypes:
     for k, (ln, s) in enumerate(lines[1:first_pop], start=1):
         if "," in s:
             names = [x.strip() for x in s.split(",")]
-        elif k == 1:
-            names = s.split()
+        elif k == 1 and first_pop == 2 and not _one_genotype(lines, first_pop):
+            names = s.split()  # all loci on line 2 separated by spaces (Biopython accepts this)
         else:
-            names = [s.strip()]
+            names = [s.strip()]  # one name per line; names may contain spaces
         if any(n == "" for n in names):
             raise InputDataError("empty locus name", path=path, line=ln)
         loci.extend(names)
@@ -93,9 +124,35 @@ def read_genepop(path: str | os.PathLike[str]) -> Genotypes:
     linenos: list[int] = []
     block_line = 0
     block_size = 0
+    current: list | None = None  # [name, first line, tokens]
+
+    def finish() -> None:
+        nonlocal current, block_size
+        if current is None:
+            return
+        name, ln0, toks, last = current
+        if len(toks) != L:
+            raise InputDataError(f"{len(toks)} genotypes, expected {L} (one per locus)",
+                                 path=path, line=last, sample=name)
+        clean.append(f"{name} , {' '.join(toks)}")
+        samples.append(name)
+        linenos.append(ln0)
+        block_size += 1
+        current = None
+
+    def add_tokens(words: list[str], ln: int) -> None:
+        name, _, toks, _ = current
+        for t in words:
+            j = len(toks)
+            if j >= L:
+                raise InputDataError(f"more genotypes than loci ({L})", path=path, line=ln, sample=name)
+            toks.append(_genotype_token(t, path=path, line=ln, sample=name, locus=loci[j]))
+        current[3] = ln
+
     for ln, s in lines[first_pop:]:
         is_pop, name = _pop_line(s)
         if is_pop:
+            finish()
             if pop_names and block_size == 0:
                 raise InputDataError("empty population (no individuals after this 'Pop' line)",
                                      path=path, line=block_line)
@@ -103,45 +160,19 @@ def read_genepop(path: str | os.PathLike[str]) -> Genotypes:
             block_line, block_size = ln, 0
             clean.append("Pop")
             continue
+        if "," not in s and current is not None and len(current[2]) < L:
+            add_tokens(s.split(), ln)  # an individual may continue over several lines
+            continue
         if s.count(",") != 1:
             raise InputDataError(
                 "expected 'name , genotypes' with exactly one comma (or a 'Pop' line)",
                 path=path, line=ln)
+        finish()
         name, rest = s.split(",")
-        name = name.strip()
-        if not name:
-            raise InputDataError("empty individual name", path=path, line=ln)
-        toks = rest.split()
-        if len(toks) != L:
-            raise InputDataError(f"{len(toks)} genotypes, expected {L} (one per locus)",
-                                 path=path, line=ln, sample=name)
-        width = None
-        for j, t in enumerate(toks):
-            if t in _MISSING_GENO:
-                continue
-            if not t.isdigit():
-                raise InputDataError(f"non-numeric genotype {t!r}", path=path, line=ln,
-                                     sample=name, locus=loci[j])
-            if len(t) in (2, 3):
-                raise InputDataError(
-                    f"genotype {t!r} has one allele (haploid): bigcats reads diploid genotypes only",
-                    path=path, line=ln, sample=name, locus=loci[j])
-            if len(t) not in (4, 6):
-                raise InputDataError(
-                    f"genotype {t!r} is not 4 digits (2+2) or 6 digits (3+3)"
-                    + (": more than two alleles? bigcats reads diploid genotypes only"
-                       if len(t) > 6 else ""), path=path, line=ln, sample=name, locus=loci[j])
-            if width is None:
-                width = len(t)
-            elif len(t) != width:
-                raise InputDataError(f"genotype {t!r} mixes 2- and 3-digit coding on one line",
-                                     path=path, line=ln, sample=name, locus=loci[j])
-        width = width or 6
-        toks = ["0" * width if t in _MISSING_GENO else t for t in toks]
-        clean.append(f"{name} , {' '.join(toks)}")
-        samples.append(name)
-        linenos.append(ln)
-        block_size += 1
+        name = name.strip() or f"ind{len(samples) + 1}"  # GenePop allows a blank identifier
+        current = [name, ln, [], ln]
+        add_tokens(rest.split(), ln)
+    finish()
     if block_size == 0:
         raise InputDataError("empty population (no individuals after this 'Pop' line)",
                              path=path, line=block_line)
