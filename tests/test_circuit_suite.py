@@ -94,8 +94,5 @@ def run_case(case: dict, outdir: Path, solver: str | None = None, executor=None)
 @pytest.mark.parametrize("case", CASES, ids=[c["case"] for c in CASES])
 def test_circuitscape_case(case, solver, tmp_path, shared):
     shared("reference", "circuitscape", "cases.json")
-    if case["case"] == "allToOneVerify12":
-        pytest.xfail("current maps of all-to-one with include matrix + variable strengths differ "
-                     "(resistances match); see docs/notes/issue-6.md")
     problems = run_case(case, tmp_path, solver=solver)
     assert not problems, "; ".join(problems[:5])

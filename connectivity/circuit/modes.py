@@ -441,6 +441,9 @@ def all_to_one_solve(
 ) -> tuple[np.ndarray, list]:
     """All-to-one: each focal node in turn is a direct ground, all others inject their strength.
 
+    With *include*, a focal node whose pair with the ground is not included injects 1 A instead
+    of its variable strength (Circuitscape's behaviour, pinned by its allToOneVerify12 case).
+
     Solved by superposition from the n−1 grounded solves of :func:`pairwise_solve`.
 
     Returns
@@ -465,14 +468,14 @@ def all_to_one_solve(
         for b in range(n):
             if b == a or b not in sol._comp or sol._comp[b][0] is not idx:
                 continue
-            if inc is not None and not inc[a, b]:
-                continue
             if focal_node[b] == na:
                 continue  # rmvsrc: a source on the ground node is removed
-            v += strengths[b] * (X[:, col[b]] - X[:, col[a]])
+            # Circuitscape's rule with an include list: every other focal node still injects,
+            # with its variable strength when the pair is included and 1 A when it is not
+            # (reproduces allToOneVerify12).
+            sb = strengths[b] if inc is None or inc[a, b] else 1.0
+            v += sb * (X[:, col[b]] - X[:, col[a]])
             any_src = True
-        if inc is not None and not inc[a].any():
-            continue
         if not any_src:
             continue
         v -= v[sol._ground_local[a]]
@@ -480,6 +483,7 @@ def all_to_one_solve(
         full[idx] = v
         gnd = np.zeros(graph.n_nodes)
         gnd[na] = np.inf
-        values[a] = 0.0
+        # an ID in no included pair is reported -1 (its map is still written), as Circuitscape
+        values[a] = -1.0 if (inc is not None and not inc[a].any()) else 0.0
         solves.append((a, full, gnd))
     return values, solves

@@ -158,10 +158,11 @@ class _Maps:
         self.res.written.append(path)
 
     def add(self, suffix: str, graph: Graph, volts: np.ndarray, node_map: np.ndarray,
-            ground: np.ndarray | None = None) -> None:
+            ground: np.ndarray | None = None, cumulative: bool = True) -> None:
         if self.want_cur:
             cur = self.node_grid(node_currents(graph, volts, ground), node_map)
-            self.cum += cur
+            if cumulative:
+                self.cum += cur
             self.any = True
             if self.want_max:
                 self.max = np.maximum(self.max, cur)
@@ -325,7 +326,9 @@ def _run_one_all(cfg, hab, rg, ids, cells, res, method, rtol, executor, pf, scen
         zero = np.zeros(rg.graph.n_nodes)
         for a in range(len(ids)):  # Circuitscape writes (all-zero) maps for unsolved IDs too
             volts, gnd = done.get(a, (zero, None))
-            maps.add(f"_{ids[a]}", rg.graph, volts, rg.node_map, gnd)
+            # an ID reported -1 (in no included pair) still gets its map, but Circuitscape
+            # leaves it out of the cumulative map (allToOneVerify12)
+            maps.add(f"_{ids[a]}", rg.graph, volts, rg.node_map, gnd, cumulative=values[a] != -1)
         maps.close()
     return res
 
