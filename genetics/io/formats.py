@@ -295,9 +295,10 @@ def sniff_format(path: str | os.PathLike[str]) -> str:
         if len(r0) >= 3 and all(re.fullmatch(r"\d+", c) for c in r0):
             return "genalex"
     header = [c.strip().lower() for c in rows[0]]
-    if "locus" in header or "marker" in header:
-        if any(h in ("allele_1", "allele1", "a1", "allele_a") for h in header):
-            return "long"
+    from .long import _ALIASES
+
+    if any(h in _ALIASES["locus"] for h in header) and any(h in _ALIASES["allele_1"] for h in header):
+        return "long"
     if name.endswith((".gen", ".genepop")):
         return "genepop"
     if name.endswith((".str", ".stru", ".structure")):
