@@ -108,9 +108,11 @@ def convert(infile: Path, outfile: Path, to_fmt: str | None, from_fmt: str | Non
               help="Table format (overrides the extension).")
 @click.option("--by-sample", is_flag=True, help="One row per sample instead of per locus.")
 @click.option("--by-population", is_flag=True, help="One row per population instead of per locus.")
+@click.option("--totals", is_flag=True,
+              help="One row of totals: n_samples, n_loci, n_populations, n_alleles, missing_fraction.")
 @_columns_options
 def summary(infile: Path, from_fmt: str | None, metadata: Path | None, out: Path | None,
-            to: str | None, by_sample: bool, by_population: bool, id_col: str | None,
+            to: str | None, by_sample: bool, by_population: bool, totals: bool, id_col: str | None,
             pop_col: str | None, meta_cols: str | None) -> None:
     """Samples, loci, populations, alleles per locus and missingness of a genotype file.
 
@@ -118,13 +120,18 @@ def summary(infile: Path, from_fmt: str | None, metadata: Path | None, out: Path
     """
     from genetics.summary import locus_table, overview, population_table, sample_table
 
-    if by_sample and by_population:
-        raise click.UsageError("choose one of --by-sample and --by-population")
+    if by_sample + by_population + totals > 1:
+        raise click.UsageError("choose one of --by-sample, --by-population and --totals")
     g = _load(infile, from_fmt, metadata, _wide_options(id_col, pop_col, meta_cols))
     ov = overview(g)
     info(f"{infile}: {ov['n_samples']} samples, {ov['n_loci']} loci, {ov['n_populations']} populations, "
          f"{ov['n_alleles']} alleles; {100 * ov['missing_fraction']:.1f}% of genotypes missing")
-    table = sample_table(g) if by_sample else population_table(g) if by_population else locus_table(g)
+    if totals:
+        import pandas as pd
+
+        table = pd.DataFrame([{k: v for k, v in ov.items() if k != "notes"}])
+    else:
+        table = sample_table(g) if by_sample else population_table(g) if by_population else locus_table(g)
     emit_table(table, out, to)
 
 

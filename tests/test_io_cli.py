@@ -73,6 +73,9 @@ def test_summary_outputs(tmp_path, run_cli):
     assert code == 0
     t = pd.read_csv(target, sep="\t")
     assert t["n_samples"].sum() == 36
+    code, out, _ = run_cli("genetics", "summary", str(GEN), "--totals")
+    assert out.splitlines()[0] == "n_samples,n_loci,n_populations,n_alleles,missing_fraction"
+    assert out.splitlines()[1].startswith("36,8,3,45,")
 
 
 def test_demo_step(tmp_path):
