@@ -174,8 +174,8 @@ def cores_from_points(
                 raise InputDataError(f"core {names[k]!r} is on nodata, more than {snap_km:g} km from the landscape",
                                      path=path, line=k + line_offset)
             r, c = np.where(on_nodata, ri[r, c], r), np.where(on_nodata, ci[r, c], c)
-            gx, gy = grid.rowcol_to_xy(r, c)
-            gx, gy = np.where(on_nodata, gx, gx), np.where(on_nodata, gy, gy)
+            sx, sy = grid.rowcol_to_xy(r, c)  # snapped points move to their new cell's centre
+            gx, gy = np.where(on_nodata, sx, gx), np.where(on_nodata, sy, gy)
         else:
             k = int(np.flatnonzero(on_nodata)[0])
             raise InputDataError(f"core {names[k]!r} lies on nodata (outside the landscape); move it or use snap",
