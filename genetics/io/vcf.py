@@ -78,13 +78,18 @@ def read_vcf(path: str | os.PathLike[str]) -> Genotypes:
             raise InputDataError("no GT in the FORMAT column", path=path, line=k + 1)
         name = f[2] if f[2] not in (".", "") else f"{f[0]}:{f[1]}"
         gi = fmt.index("GT")
-        for si, cell in enumerate(f[9:]):
-            gt = cell.split(":")[gi] if gi < len(cell.split(":")) else "."
-            ploidy = gt.count("/") + gt.count("|") + 1
-            if ploidy != 2 and gt not in (".",):
-                raise InputDataError(
-                    f"genotype {gt!r} has ploidy {ploidy}: bigcats reads diploid genotypes only",
-                    path=path, line=k + 1, sample=samples[si], locus=name)
+        cells = np.array(f[9:], dtype=str)
+        if gi == 0:  # the VCF spec puts GT first
+            gts = np.char.partition(cells, ":")[:, 0]
+        else:
+            gts = np.array([(c.split(":") + ["."] * (gi + 1))[gi] for c in cells], dtype=str)
+        ploidy = np.char.count(gts, "/") + np.char.count(gts, "|") + 1
+        bad = np.flatnonzero((ploidy != 2) & (gts != "."))
+        if len(bad):
+            si = int(bad[0])
+            raise InputDataError(
+                f"genotype {str(gts[si])!r} has ploidy {int(ploidy[si])}: bigcats reads diploid "
+                "genotypes only", path=path, line=k + 1, sample=samples[si], locus=name)
         names.append(name)
         linenos.append(k + 1)
     if not names:
