@@ -107,9 +107,17 @@ def test_focal_regions_short_circuit_vs_circuitscape_rule():
     focal[2, 5] = 3
     ids, R_cs = effective_resistance_matrix(g, focal, solver="direct")
     ids, R_sc = effective_resistance_matrix(g, focal, solver="direct", regions="short_circuit")
-    # with only regions 1 and 2 in play the two rules agree for that pair
-    assert R_cs[0, 1] == pytest.approx(R_sc[0, 1], rel=1e-9)
+    # region 3 is a single cell, so it cannot short-circuit anything: both rules agree
+    np.testing.assert_allclose(R_cs, R_sc, rtol=1e-9)
     assert R_cs[0, 1] > 0
+    # a third *region* across the path short-circuits it only under 'short_circuit'
+    focal[1:5, 4:6] = 3
+    _, R_cs = effective_resistance_matrix(g, focal, solver="direct")
+    _, R_sc = effective_resistance_matrix(g, focal, solver="direct", regions="short_circuit")
+    assert R_sc[0, 1] < R_cs[0, 1]
+    a = cumulative_current(g, focal, solver="direct", regions="short_circuit")
+    b = cumulative_current(g, focal, solver="direct", regions="short_circuit", with_max=True)
+    np.testing.assert_allclose(a["cum_curmap"], b["cum_curmap"], rtol=1e-9, atol=1e-12)
 
 
 def test_pinchpoints_current_stays_in_corridor():

@@ -69,18 +69,15 @@ def pairwise_raster(
     ids, cells = _focal_cells(focal)
     if regions not in ("circuitscape", "merge", "short_circuit"):
         raise ValueError("regions must be 'circuitscape' (merged per pair) or 'short_circuit'")
-    if regions == "short_circuit" and any(len(c) > 1 for c in cells):
-        poly = np.zeros(g.shape, dtype=np.int64) if polygons is None else np.asarray(polygons, dtype=np.int64).copy()
-        off = poly.max() + 1
-        f = np.asarray(focal)
-        multi = np.isin(np.rint(f).astype(np.int64), ids[[len(c) > 1 for c in cells]])
-        # a region merges with the polygons it touches: relabel those polygons to the region
-        poly_f = np.where(multi, np.rint(f).astype(np.int64) + off, poly)
-        polygons = poly_f
     rg = raster_graph(g, polygons=polygons, neighbors=neighbors, avg=avg)
     nodes = _nodes(rg, cells)
     if sum(len(n) > 0 for n in nodes) == 0:
         raise InputDataError("no focal point lies on a habitat cell")
+    if regions == "short_circuit" and any(len(c) > 1 for c in cells):
+        from .run import _merge_regions
+
+        rg, node = _merge_regions(rg, nodes, cells)  # every region one node (with the polygons it touches)
+        nodes = [np.array([x]) if x >= 0 else np.array([], dtype=np.int64) for x in node]
     sol = pairwise_solve(rg.graph, nodes, include=include, solver=solver, rtol=rtol, executor=executor,
                          keep_region_voltages=keep_region_voltages)
     return ids, cells, rg, nodes, sol
@@ -186,7 +183,8 @@ def cumulative_current(
                                                  polygons=polygons, regions=regions, include=include,
                                                  solver=solver, rtol=rtol, executor=executor,
                                                  keep_region_voltages=True)
-    fast = None if (with_max or any(len(c) > 1 for c in cells)) else sol.cumulative_node_current()
+    multi = any(len(c) > 1 for c in cells) and regions != "short_circuit"  # merged regions are painted already
+    fast = None if (with_max or multi) else sol.cumulative_node_current()
     if fast is not None:
         return {"cum_curmap": rg.paint(fast), "ids": ids, "R": sol.R}
     cum_nodes = np.zeros(rg.graph.n_nodes)
