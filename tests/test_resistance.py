@@ -240,3 +240,18 @@ def test_presets_build_on_bundled_data(preset, region, tmp_path, run_cli):
     assert not r.is_geographic and r.cellsize == (5000.0, 5000.0)
     v = r.values[r.valid]
     assert v.min() >= 1.0 and v.max() <= 1000.0
+
+
+def test_hard_barriers_become_nodata(tmp_path, run_cli):
+    write_layers(tmp_path)
+    model = MODEL.replace('table = { "1" = 0, "2" = 100 }', 'table = { "1" = 0, "2" = "barrier" }')
+    model = model.replace('points = [[0, 0], [1100, 11]]', 'points = [[0, 0], [1100, 11]]\nbarrier_above = 250')
+    (tmp_path / "m.toml").write_text(model)
+    code, _, err = run_cli("connectivity", "resistance", str(tmp_path / "m.toml"), "-o", str(tmp_path / "r.tif"),
+                           "--components", str(tmp_path / "comp"))
+    assert code == 0, err
+    r = read_raster(tmp_path / "r.tif")
+    cols_valid = r.valid.any(axis=0)
+    # elevation 0,100,200 m pass; 300 m and up are above the barrier threshold; cols >= 6 are barrier land cover
+    assert cols_valid.tolist() == [True, True, True] + [False] * 9
+    assert sorted(p.name for p in (tmp_path / "comp").iterdir()) == ["elev.tif", "lc.tif", "roads.tif"]
