@@ -73,39 +73,25 @@ def load_inputs(resistance_path: Path, cores_path: Path, radius_km: float | None
     return res, coreset
 
 
-def core_effective_resistances(res, cores: np.ndarray, *, executor=None) -> np.ndarray:
-    """Pairwise effective resistance between core regions, Circuitscape pairwise defaults
-    (8 neighbours, average conductance, focal regions merged per pair); inf = not connected."""
-    from connectivity.circuit.graph import conductance_from_values, raster_graph
-    from connectivity.circuit.modes import pairwise_solve
-
-    g = conductance_from_values(res.values, res.valid, is_resistance=True)
-    rg = raster_graph(g, neighbors=8, avg="conductance")
-    ids = np.unique(cores[cores > 0])
-    focal = [np.unique(rg.node_map[cores == i]) for i in ids]
-    focal = [f[f >= 0] for f in focal]
-    R = pairwise_solve(rg.graph, focal, solver="direct", executor=executor).R
-    R = np.where(R < 0, np.inf, R)
-    np.fill_diagonal(R, 0.0)
-    return R
-
-
 def plan_landscape(res, coreset, *, species: str = "amur_tiger", median_km: float | None = None,
                    radii_km: tuple[float, ...] = (10.0, 20.0), adjacency: str = "cost", candidates=None,
                    metric: str = "reff", budget: float | None = None, top_barriers: int = 10,
                    executor=None) -> Plan:
     """Least cost → network importance → barriers → (candidates ranking, portfolio)."""
     from connectivity.barriers import top_barrier_sites
-    from connectivity.candidates import greedy_portfolio, rank_candidates
+    from connectivity.candidates import CandidateEvaluator, greedy_portfolio, rank_candidates
     from connectivity.leastcost import least_cost_analysis
     from connectivity.priorities import prioritise_links
 
     med = _median(species, median_km)
     lc = least_cost_analysis(res, coreset.ids, neighbors=8, executor=executor, adjacency=adjacency)
-    reff = core_effective_resistances(res, coreset.ids, executor=executor)
     cell_km2 = res.cellsize[0] * res.cellsize[1] / 1e6
     tab = coreset.table.set_index("id").loc[lc.core_ids]
     attribute = tab["n_cells"].to_numpy(dtype=float) * cell_km2
+    # one shared factorisation: core-pair effective resistances and every candidate evaluation
+    ev = CandidateEvaluator(res, coreset.ids, ("reff", "lcd", "pc") if candidates else ("reff",), median_km=med,
+                            attribute=attribute, executor=executor)
+    reff = ev.R0
     names = [str(n) for n in tab["name"]]
     radii = [r * 1000.0 for r in radii_km]
     pr = prioritise_links(lc, attribute=attribute, names=names, median_km=med, reff=reff, radii=radii)
@@ -115,11 +101,9 @@ def plan_landscape(res, coreset, *, species: str = "amur_tiger", median_km: floa
     plan = Plan(res, coreset, lc, pr, reff, sites, med, species, radii)
     if candidates:
         plan.candidates = candidates
-        plan.ranked = rank_candidates(res, coreset.ids, candidates, metric=metric, median_km=med,
-                                      attribute=attribute, executor=executor)
+        plan.ranked = rank_candidates(res, coreset.ids, candidates, metric=metric, evaluator=ev)
         if budget is not None:
-            plan.portfolio = greedy_portfolio(res, coreset.ids, candidates, budget, metric=metric, median_km=med,
-                                              attribute=attribute, executor=executor)
+            plan.portfolio = greedy_portfolio(res, coreset.ids, candidates, budget, metric=metric, evaluator=ev)
             step = dict(zip(plan.portfolio["id"], plan.portfolio["step"]))
             plan.ranked["portfolio_step"] = [step.get(i, np.nan) for i in plan.ranked["id"]]
     return plan
@@ -245,7 +229,8 @@ def rank_cmd(resistance_path: Path, cores_path: Path, core_radius_km: float | No
              candidates_path: Path, metric: str, budget: float | None, species: str, median_km: float | None,
              geojson_out: Path | None, portfolio_out: Path | None, out: Path | None, workers, scheduler) -> None:
     """Rank candidate crossings / restoration sites by the connectivity each one adds alone."""
-    from connectivity.candidates import candidates_geojson, greedy_portfolio, rank_candidates, read_candidates
+    from connectivity.candidates import (CandidateEvaluator, candidates_geojson, greedy_portfolio, rank_candidates,
+                                         read_candidates)
     from genetics.errors import InputDataError
     from genetics.io.atomic import atomic_open
 
@@ -254,9 +239,10 @@ def rank_cmd(resistance_path: Path, cores_path: Path, core_radius_km: float | No
     ex = executor_from(workers, scheduler)
     med = _median(species, median_km)
     try:
-        table = rank_candidates(res, coreset.ids, cands, metric=metric, median_km=med, executor=ex)
+        ev = CandidateEvaluator(res, coreset.ids, ("reff", "lcd", "pc"), median_km=med, executor=ex)
+        table = rank_candidates(res, coreset.ids, cands, metric=metric, evaluator=ev)
         if budget is not None:
-            pf = greedy_portfolio(res, coreset.ids, cands, budget, metric=metric, median_km=med, executor=ex)
+            pf = greedy_portfolio(res, coreset.ids, cands, budget, metric=metric, evaluator=ev)
             step = dict(zip(pf["id"], pf["step"]))
             table["portfolio_step"] = [step.get(i, np.nan) for i in table["id"]]
             info(f"portfolio within budget {budget:g}: {', '.join(pf['id']) or 'nothing improves'} "

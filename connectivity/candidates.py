@@ -66,6 +66,8 @@ __all__ = [
     "read_candidates",
     "candidate_cells",
     "rank_candidates",
+    "CandidateEvaluator",
+    "core_effective_resistances",
     "greedy_portfolio",
     "apply_candidate",
     "candidates_geojson",
@@ -441,6 +443,7 @@ def rank_candidates(
     attribute: np.ndarray | None = None,
     landscape_area: float | None = None,
     executor: Executor | None = None,
+    evaluator: "CandidateEvaluator | None" = None,
 ) -> pd.DataFrame:
     """Gain of every candidate applied alone, ranked.
 
@@ -465,6 +468,8 @@ def rank_candidates(
         A_L for PC (default: total valid area in km²).
     executor : Executor, optional
         Fans candidate chunks out (:func:`genetics.parallel.map_ordered`); same numbers.
+    evaluator : CandidateEvaluator, optional
+        A prebuilt base analysis to reuse (its settings win over the arguments above).
 
     Returns
     -------
@@ -476,8 +481,10 @@ def rank_candidates(
     if not candidates:
         raise InputDataError("no candidate sites given")
     metrics = tuple(dict.fromkeys(tuple(metrics) + (metric,)))
-    ev = _Evaluator(resistance, cores, metrics, neighbors=neighbors, avg=avg, median_km=median_km,
-                    attribute=attribute, landscape_area=landscape_area, executor=executor)
+    ev = evaluator if evaluator is not None else CandidateEvaluator(
+        resistance, cores, metrics, neighbors=neighbors, avg=avg, median_km=median_km, attribute=attribute,
+        landscape_area=landscape_area, executor=executor)
+    ev.require(metric)
     rows = []
     for cand, g in zip(candidates, ev.gains([[c] for c in candidates])):
         g = {k: v for k, v in g.items() if k != "_state"}
@@ -492,8 +499,19 @@ def rank_candidates(
     return df[cols].reset_index(drop=True)
 
 
-class _Evaluator:
-    """The base analysis (one reduction / factorisation) and gains of scenarios against it."""
+class CandidateEvaluator:
+    """The base analysis (one reduction / factorisation) and gains of scenarios against it.
+
+    Build it once and pass it to :func:`rank_candidates` and :func:`greedy_portfolio` (and read
+    :attr:`R0`, the core-pair effective resistances, and :attr:`L0`, the least-cost distances)
+    to share the factorisation.
+
+    Parameters
+    ----------
+    resistance, cores : see :func:`rank_candidates`
+    metrics : tuple of {"reff", "lcd", "pc"}
+    neighbors, avg, median_km, attribute, landscape_area, executor : see :func:`rank_candidates`
+    """
 
     def __init__(self, resistance: Raster, cores: np.ndarray, metrics: tuple[str, ...], *, neighbors: int = 8,
                  avg: str = "conductance", median_km: float = 100.0, attribute: np.ndarray | None = None,
@@ -513,6 +531,14 @@ class _Evaluator:
             self.A = landscape_area if landscape_area is not None else \
                 float(b.valid.sum() * b.cellsize[0] * b.cellsize[1] / 1e6)
             self.pc0 = self._pc(self.L0)
+
+    def require(self, metric: str) -> None:
+        """Raise unless this evaluator computes *metric*."""
+        ok = {"reff": self.b.want_reff, "lcd": self.b.want_lcd, "pc": self.want_pc}.get(metric)
+        if ok is None:
+            raise InputDataError(f"unknown metric {metric!r}; use {', '.join(METRICS)}")
+        if not ok:
+            raise ValueError(f"this evaluator was built without the {metric!r} metric")
 
     def _pc(self, L: np.ndarray) -> float:
         return pc_index(network_from_matrices(self.b.ids, self.attr, L), self.median_km, self.A)
@@ -549,6 +575,7 @@ def greedy_portfolio(
     *,
     metric: str = "reff",
     executor: Executor | None = None,
+    evaluator: "CandidateEvaluator | None" = None,
     **kwargs: Any,
 ) -> pd.DataFrame:
     """Budget-constrained greedy portfolio: best gain per cost, apply, recompute, repeat.
@@ -569,8 +596,9 @@ def greedy_portfolio(
     col = _METRIC_COLUMN.get(metric)
     if col is None:
         raise InputDataError(f"unknown metric {metric!r}; use {', '.join(METRICS)}")
-    metrics = (metric,)
-    ev = _Evaluator(resistance, cores, metrics, executor=executor, **kwargs)
+    ev = evaluator if evaluator is not None else CandidateEvaluator(resistance, cores, (metric,), executor=executor,
+                                                                    **kwargs)
+    ev.require(metric)
     applied: list[Candidate] = []
     state: tuple | None = None  # (R, L) of the landscape with the applied sites
     remaining = list(candidates)
@@ -601,6 +629,13 @@ def greedy_portfolio(
         state = gains[best_k]["_state"]
         remaining = [c for c in remaining if c.id != cand.id]
     return pd.DataFrame(steps, columns=["step", "id", "cost", "cumulative_cost", "gain", "gain_per_cost"])
+
+
+def core_effective_resistances(resistance: Raster, cores: np.ndarray, *, neighbors: int = 8,
+                               avg: str = "conductance", executor: Executor | None = None) -> np.ndarray:
+    """Effective resistance between every pair of core regions (Circuitscape pairwise model),
+    from one shared factorisation; shape (n_cores, n_cores), inf = not connected."""
+    return CandidateEvaluator(resistance, cores, ("reff",), neighbors=neighbors, avg=avg, executor=executor).R0
 
 
 def candidates_geojson(candidates: list[Candidate], table: pd.DataFrame, crs) -> dict:
