@@ -165,10 +165,21 @@ def _window_sources(sources, y, x, strength, opts: OmniscapeOptions, nrows, ncol
 
 
 def _mode(block: np.ndarray) -> float:
-    """Most frequent finite value (ties: the smallest; Omniscape.jl's tie order is a hash order)."""
-    v = block[np.isfinite(block)]
-    vals, counts = np.unique(v, return_counts=True)
-    return float(vals[np.argmax(counts)])
+    """Most frequent finite value of a target block, ties as StatsBase.mode breaks them.
+
+    Cells are visited column by column (Julia order); the mode is the value that first reaches
+    the highest count. The block has at most block_size² cells.
+    """
+    counts: dict[float, int] = {}
+    best, best_n = np.nan, 0
+    for x in block.T.ravel():
+        if not np.isfinite(x):
+            continue
+        c = counts.get(x, 0) + 1
+        counts[x] = c
+        if c > best_n:
+            best, best_n = x, c
+    return float(best)
 
 
 def _condition_filter(src, layers, opts, y, x, br, win, nrows, ncols):
