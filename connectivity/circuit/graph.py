@@ -52,13 +52,17 @@ class Graph:
     w: np.ndarray
 
     def adjacency(self) -> sp.csr_matrix:
-        """Symmetric conductance matrix A, shape (n_nodes, n_nodes), duplicates summed."""
+        """Symmetric conductance matrix A, shape (n_nodes, n_nodes), duplicates summed (cached)."""
+        cached = self.__dict__.get("_adj")
+        if cached is not None:
+            return cached
         n = self.n_nodes
         a = sp.coo_matrix(
             (np.concatenate([self.w, self.w]), (np.concatenate([self.u, self.v]), np.concatenate([self.v, self.u]))),
             shape=(n, n),
         ).tocsr()
         a.sum_duplicates()
+        self.__dict__["_adj"] = a
         return a
 
     def laplacian(self) -> sp.csr_matrix:

@@ -207,7 +207,7 @@ def pairwise_solve(
             g = pos[0]
             keep = np.ones(len(idx), dtype=bool)
             keep[g] = False
-            Lc = L[idx][:, idx]
+            Lc = L if len(idx) == L.shape[0] else L[idx][:, idx]
             Lg = Lc[keep][:, keep]
             gi = np.cumsum(keep) - 1  # local index in grounded system
             rhs = []
