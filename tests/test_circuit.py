@@ -147,3 +147,28 @@ def test_bad_habitat_values():
         effective_resistance_matrix(np.ones((3, 3)), np.zeros((3, 3), int))
     with pytest.raises(InputDataError):
         effective_resistance_matrix(np.ones((3, 3)), np.zeros((3, 4), int))
+
+
+def test_one_to_all_superposition_matches_direct_advanced_solves():
+    from connectivity.circuit.graph import raster_graph
+    from connectivity.circuit.modes import advanced_solve, one_to_all_solve
+
+    rng = np.random.default_rng(4)
+    g = rng.lognormal(0, 1, (15, 18))
+    g[5, :10] = 0  # a partial barrier
+    rg = raster_graph(g, neighbors=8, avg="conductance")
+    nodes = rng.choice(rg.graph.n_nodes, 6, replace=False)
+    strengths = np.array([1.0, 2.0, 0.5, 1.0, 3.0, 0.0])
+    include = np.ones((6, 6), bool)
+    include[0, 2] = include[2, 0] = False
+    values, solves = one_to_all_solve(rg.graph, nodes, strengths, include=include, solver="direct")
+    for a, volts, _ in solves:
+        others = [nodes[b] for b in range(6) if b != a and include[a, b]]
+        src = np.zeros(rg.graph.n_nodes)
+        src[nodes[a]] = strengths[a]
+        gnd = np.zeros(rg.graph.n_nodes)
+        gnd[others] = np.inf
+        v, _, _ = advanced_solve(rg.graph, src, gnd, policy="rmvgnd", solver="direct")
+        np.testing.assert_allclose(volts, v, rtol=1e-8, atol=1e-10)
+        if strengths[a] > 0:
+            assert values[a] == pytest.approx(v[nodes[a]] / strengths[a], rel=1e-8)

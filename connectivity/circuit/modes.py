@@ -364,17 +364,6 @@ def advanced_solve(
     return volts, src, gnd
 
 
-def _one_to_all_task(task):
-    graph, L, comps, node, strength, others, solver, rtol = task
-    src = np.zeros(graph.n_nodes)
-    gnd = np.zeros(graph.n_nodes)
-    gnd[others] = np.inf
-    src[node] += strength
-    volts, s, g = advanced_solve(graph, src, gnd, policy="rmvgnd", solver=solver, rtol=rtol,
-                                 laplacian=L, components=comps)
-    return volts, g
-
-
 def one_to_all_solve(
     graph: Graph,
     focal_node: np.ndarray,
@@ -386,6 +375,12 @@ def one_to_all_solve(
     executor: Executor | None = None,
 ) -> tuple[np.ndarray, list]:
     """One-to-all: each focal node in turn injects its strength, all others are direct grounds.
+
+    Solved by superposition from the n−1 grounded solves of :func:`pairwise_solve`: with
+    X[:, k] the voltages for 1 A into focal node k (out at the reference ground g), any state
+    with injections i_k at the focal nodes is v = X i + c. For source a, the m + 1 unknowns
+    (i, c) follow from a small dense system: v = 0 at the grounded focal nodes, injection =
+    strength at a, injection 0 at focal nodes that are neither (excluded by *include*).
 
     Parameters
     ----------
@@ -404,28 +399,52 @@ def one_to_all_solve(
     """
     n = len(focal_node)
     inc = None if include is None else _include_ok(include, n)
-    comps = graph.components()
-    L = graph.laplacian()
+    nodes = [np.array([x]) if x >= 0 else np.array([], dtype=np.int64) for x in focal_node]
+    sol = pairwise_solve(graph, nodes, solver=solver, rtol=rtol, executor=executor)
     values = np.full(n, -1.0)
-    tasks, which = [], []
+    solves = []
     for a in range(n):
         na = focal_node[a]
-        if na < 0:
+        if na < 0 or a not in sol._comp:
             continue
-        others = [focal_node[b] for b in range(n) if b != a and focal_node[b] >= 0
-                  and (inc is None or inc[a, b]) and comps[focal_node[b]] == comps[na]]
-        others = [o for o in others if o != na]
         if inc is not None and not inc[a].any():
             continue
-        if not others:
+        idx, X, col = sol._comp[a]
+        m1 = X.shape[1]  # focal columns in the component; column 0 is the reference ground g
+        ca = col[a]
+        grounded = set()
+        for b in range(n):
+            if b == a or b not in sol._comp or sol._comp[b][0] is not idx:
+                continue
+            if inc is not None and not inc[a, b]:
+                continue
+            if col[b] != ca:  # rmvgnd: a ground on the source node is removed
+                grounded.add(col[b])
+        if not grounded:
             continue
-        tasks.append((graph, L, comps, na, float(strengths[a]), np.array(others, dtype=np.int64), solver, rtol))
-        which.append(a)
-    res = map_ordered(_one_to_all_task, tasks, executor=executor, desc="one-to-all solves")
-    solves = []
-    for a, (volts, g) in zip(which, res):
-        values[a] = volts[focal_node[a]] / strengths[a]
-        solves.append((a, volts, g))
+        pos = np.array([sol._ground_local[next(b for b in col if col[b] == r)] for r in range(m1)])
+        Y = X[pos, 1:]  # (m1, m1-1): voltage at focal column r for 1 A into column k
+        A = np.zeros((m1, m1))  # unknowns: i_1..i_{m1-1}, c
+        rhs = np.zeros(m1)
+        s = float(strengths[a])
+        for r in range(m1):
+            if r in grounded:
+                A[r, :-1] = Y[r]
+                A[r, -1] = 1.0
+            else:
+                if r == 0:
+                    A[r, :-1] = -1.0  # injection at g = -sum(i)
+                else:
+                    A[r, r - 1] = 1.0
+                rhs[r] = 1.0 if r == ca else 0.0  # unit source; scaled by the strength below
+        x = np.linalg.solve(A, rhs)
+        v = X[:, 1:] @ x[:-1] + x[-1]
+        full = np.zeros(graph.n_nodes)
+        full[idx] = s * v
+        gnd = np.zeros(graph.n_nodes)
+        gnd[idx[pos[sorted(grounded)]]] = np.inf
+        values[a] = v[pos[ca]]  # V / strength = the resistance (linear in the strength)
+        solves.append((a, full, gnd))
     return values, solves
 
 
