@@ -14,8 +14,8 @@ Conventions (checked against peers in ``tests/test_stats*.py``)
   same numbers at loci without missing data; at loci with missing calls pegas treats the
   allele code ``0`` as an allele (reproduced in the tests), which bigcats does not.
 * Allelic richness is rarefied (Hurlbert 1971; El Mousadik & Petit 1996) to the smallest
-  number of genes typed in any population at any locus (hierfstat's ``allelic.richness``
-  convention) unless a size is given.
+  non-zero number of genes typed in any population at any locus (hierfstat's
+  ``allelic.richness`` convention) unless a size is given.
 """
 
 from __future__ import annotations
@@ -228,15 +228,17 @@ def _pop_index(g: Genotypes) -> tuple[np.ndarray, tuple[str, ...]]:
 
 
 def _rarefaction_size(g: Genotypes, by_population: bool) -> int:
+    """Smallest non-zero number of genes typed at any locus (in any population)."""
+    typed_genes = []
     if not by_population:
-        typed = (~g.missing).sum(0)
-        return int(2 * typed.min()) if typed.size else 0
-    pidx, names = _pop_index(g)
-    sizes = []
-    for i in range(len(names)):
-        typed = (~g.missing[pidx == i]).sum(0)
-        sizes.append(typed.min())
-    return int(2 * min(sizes)) if sizes else 0
+        typed_genes.append(2 * (~g.missing).sum(0))
+    else:
+        pidx, names = _pop_index(g)
+        for i in range(len(names)):
+            typed_genes.append(2 * (~g.missing[pidx == i]).sum(0))
+    allv = np.concatenate(typed_genes) if typed_genes else np.zeros(0)
+    allv = allv[allv > 0]
+    return int(allv.min()) if allv.size else 0
 
 
 def _rows_for(g: Genotypes, sel: np.ndarray, pidx: np.ndarray, rarefy: int, population: str | None,
