@@ -31,10 +31,9 @@ factorisation.
 
 from __future__ import annotations
 
-import configparser
 import os
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -110,7 +109,6 @@ _FACTOR_CACHE: dict = {}
 def _window_current(cond: np.ndarray, src: np.ndarray, gy: int, gx: int, four: bool, solver: str,
                     cache_key=None) -> np.ndarray:
     """Node currents (painted, 0 where no node) of one window: sources src, direct ground at (gy, gx)."""
-    import scipy.sparse as sp
 
     from connectivity.circuit.currents import node_currents
     from connectivity.circuit.graph import raster_graph

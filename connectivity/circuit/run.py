@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from connectivity.raster import Raster, read_raster
-from genetics.errors import ConfigError, InputDataError
+from genetics.errors import InputDataError
 
 from . import io as cio
-from .currents import branch_currents, node_currents
+from .currents import node_currents
 from .graph import Graph, RasterGraph, conductance_from_values, raster_graph
 from .ini import CircuitConfig
 from .modes import advanced_solve, all_to_one_solve, one_to_all_solve, pairwise_solve
