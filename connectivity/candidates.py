@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from genetics.errors import InputDataError
-from genetics.parallel import map_ordered
+from genetics.parallel import map_ordered, progress
 
 from .circuit.graph import Graph, conductance_from_values, raster_graph
 from .circuit.solvers import Factor
@@ -309,7 +309,27 @@ def _pair_resistances(S: np.ndarray, labels: np.ndarray, comp: np.ndarray, pairs
     return R
 
 
-def _candidate_reduced(red: _Reduction, factor: Factor, dw: np.ndarray, changed: np.ndarray
+class _Solver:
+    """The shared factor of ``L_UU`` with a cache of solved unit columns (``M[:, t]``)."""
+
+    def __init__(self, red: _Reduction) -> None:
+        self.factor = Factor(red.L[red.U][:, red.U], "direct") if red.U.size else None
+        self.n = red.U.size
+        self.cols: dict[int, np.ndarray] = {}
+
+    def columns(self, tu: np.ndarray) -> np.ndarray:
+        out = np.empty((self.n, tu.size))
+        for c, t in enumerate(tu):  # one solve per touched node not seen before
+            col = self.cols.get(int(t))
+            if col is None:
+                e = np.zeros(self.n)
+                e[t] = 1.0
+                col = self.cols[int(t)] = self.factor.solve(e)  # type: ignore[union-attr]
+            out[:, c] = col
+        return out
+
+
+def _candidate_reduced(red: _Reduction, solver: _Solver, dw: np.ndarray, changed: np.ndarray
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Reduced Laplacian on F ∪ T after the edge-conductance change *dw* (exact Kron reduction).
 
@@ -326,11 +346,7 @@ def _candidate_reduced(red: _Reduction, factor: Factor, dw: np.ndarray, changed:
     S = np.zeros((f + k, f + k))
     if k:
         tu = red.upos[T]
-        X = np.empty((red.U.size, k))
-        for c, t in enumerate(tu):  # k solves with the shared factor
-            e = np.zeros(red.U.size)
-            e[t] = 1.0
-            X[:, c] = factor.solve(e)
+        X = solver.columns(tu)  # k solves with the shared factor (cached across scenarios)
         Mtt = X[tu, :]
         Mtt = 0.5 * (Mtt + Mtt.T)
         LTF = red.L[T][:, red.F].toarray()
@@ -359,14 +375,21 @@ def _candidate_reduced(red: _Reduction, factor: Factor, dw: np.ndarray, changed:
 
 
 def _evaluate_chunk(task: tuple) -> list[tuple[np.ndarray | None, np.ndarray | None]]:
-    """Evaluate a chunk of scenarios (lists of sites applied together): (reff after, lcd after)."""
-    b, red, cands = task
+    """Evaluate a chunk of scenarios (lists of sites applied together): (reff after, lcd after).
+
+    On a worker the factor of ``L_UU`` is built once per chunk; in-process the evaluator passes
+    its own (built once, with its cache of solved columns).
+    """
+    b, red, cands = task[:3]
+    solver = task[3] if len(task) > 3 else (_Solver(red) if b.want_reff else None)
+    return _evaluate_scenarios(b, red, cands, solver)
+
+
+def _evaluate_scenarios(b: _Base, red: _Reduction | None, cands: list, solver: "_Solver | None"
+                        ) -> list[tuple[np.ndarray | None, np.ndarray | None]]:
     n = b.ids.size
     results: list[tuple[np.ndarray | None, np.ndarray | None]] = []
-    factor = None
-    if b.want_reff and red.U.size:
-        factor = Factor(red.L[red.U][:, red.U], "direct")  # one factorisation per chunk, reused by all
-    for scenario in cands:
+    for scenario in progress(cands, total=len(cands), desc="candidates"):
         vals = b.values
         for cand in scenario:  # sites applied in order (later ones win where they overlap)
             vals = apply_candidate(vals, cand)
@@ -377,7 +400,7 @@ def _evaluate_chunk(task: tuple) -> list[tuple[np.ndarray | None, np.ndarray | N
                 raise AssertionError("candidate changed the graph's edges")  # valid cells stay valid
             dw = new_graph.w - red.graph.w
             changed = np.flatnonzero(dw != 0)
-            S, labels, comp = _candidate_reduced(red, factor, dw, changed)
+            S, labels, comp = _candidate_reduced(red, solver, dw, changed)
             R_after = _pair_resistances(S, labels, comp, b.pairs, n)
         if b.want_lcd:
             L_after = _lcd_matrix(b, vals)
@@ -518,6 +541,7 @@ class CandidateEvaluator:
                  landscape_area: float | None = None, executor: Executor | None = None) -> None:
         b = _prepare(resistance, cores, neighbors, avg, metrics)
         self.b, self.executor, self.median_km = b, executor, median_km
+        self._solver: _Solver | None = None
         self.red = _reduce(b, executor) if b.want_reff else None
         self.R0 = None
         if self.red is not None:
@@ -544,6 +568,10 @@ class CandidateEvaluator:
         return pc_index(network_from_matrices(self.b.ids, self.attr, L), self.median_km, self.A)
 
     def evaluate(self, scenarios: list[list[Candidate]]) -> list[tuple[np.ndarray | None, np.ndarray | None]]:
+        if self.executor is None:  # in-process: one factor and one column cache for every call
+            if self._solver is None and self.b.want_reff:
+                self._solver = _Solver(self.red)  # type: ignore[arg-type]
+            return _evaluate_scenarios(self.b, self.red, list(scenarios), self._solver)
         chunks = _chunks(list(scenarios), self.executor)
         parts = map_ordered(_evaluate_chunk, [(self.b, self.red, c) for c in chunks], executor=self.executor,
                             desc="candidates")
