@@ -43,7 +43,7 @@ _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:2em auto;max-width:1100px;
 color:#222;line-height:1.4;padding:0 1em}
 h1{border-bottom:3px solid #2a6;padding-bottom:.2em}h2{margin-top:2em;color:#164}
-table{border-collapse:collapse;margin:.6em 0 1.4em;font-size:.85em}
+table{border-collapse:collapse;margin:.6em 0 1.4em;font-size:.8em;display:block;overflow-x:auto;max-width:100%}
 th,td{border:1px solid #bbb;padding:.25em .5em;text-align:right}th{background:#e8f3ec}
 td:first-child,th:first-child{text-align:left}
 figure{margin:1em 0}figure img{max-width:100%;border:1px solid #ccc}
