@@ -379,7 +379,7 @@ root_commands.append(report_cmd)
 # --------------------------------------------------------------------------------------
 # demo
 
-_DEMO = {"amur": ("amur_tiger", "amur.geojson", 6.0), "altai_sayan": ("snow_leopard", "altai_sayan.geojson", 4.0)}
+_DEMO = {"amur": ("amur_tiger", "amur.geojson", 6.0), "altai_sayan": ("snow_leopard", "altai_sayan.geojson", 6.0)}
 
 
 def demo_planning(outdir: Path, seed: int) -> None:
@@ -412,8 +412,10 @@ def demo_planning(outdir: Path, seed: int) -> None:
         inputs[f"{region} candidate sites"] = sites_path
         for k, v in _parameters(plan, "reff", budget).items():
             params[f"{region}: {k}"] = v
-    gen = [p for p in (outdir / "genetics" / "summary_populations.csv", outdir / "genetics" / "summary_loci.csv")
-           if p.exists()]
+    # population-level genetics only (no sample tables: locations of individuals are sensitive)
+    gen = [outdir / "genetics" / n for n in ("summary_populations.csv", "popgen_fst.csv", "popgen_inbreeding.csv",
+                                             "summary_loci.csv")]
+    gen = [p for p in gen if p.exists()]
     if gen:
         sections.append(genetics_sections(gen))
         for p in gen:
