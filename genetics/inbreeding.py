@@ -40,6 +40,7 @@ __all__ = [
     "G2Result",
     "plink_f",
     "froh",
+    "froh_available",
     "locus_positions",
     "inbreeding_table",
 ]
@@ -231,19 +232,33 @@ def locus_positions(loci) -> tuple[np.ndarray, np.ndarray] | None:
     return np.array(chroms, dtype=object), np.array(pos, dtype=np.int64)
 
 
+def froh_available() -> bool:
+    """True when scikit-allel's ROH HMM can run (it needs the optional ``hmmlearn``)."""
+    try:
+        import hmmlearn  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def froh(alleles: np.ndarray, chroms: np.ndarray, positions: np.ndarray,
          contig_lengths: dict[str, int] | None = None, min_roh: int = 0) -> np.ndarray:
     """Fraction of the genome in runs of homozygosity, per individual (F_ROH).
 
-    Runs are called per chromosome with scikit-allel's HMM ``allel.roh_mhmm`` (default
-    emission/transition settings); F_ROH = total ROH length / total length of the chromosomes
-    (``contig_lengths`` or, when absent, last minus first typed position + 1).
+    Runs are called per chromosome with scikit-allel's multi-state HMM ``allel.roh_mhmm``
+    (its default heterozygosity and transition settings); F_ROH = total ROH length / total
+    length of the chromosomes (``contig_lengths``, or when absent the last variant position,
+    i.e. the chromosome is assumed to start at 1). scikit-allel needs the optional package
+    ``hmmlearn`` for this; without it a :class:`~genetics.errors.BigcatsError` says so.
     """
+    if not froh_available():
+        from .errors import BigcatsError
+
+        raise BigcatsError("F_ROH needs scikit-allel's HMM dependency: pip install hmmlearn")
     import allel
 
     a = np.asarray(alleles)
     n = a.shape[0]
-    # allele indices per locus for scikit-allel
     codes = np.full(a.shape, -1, dtype=np.int8)
     for j in range(a.shape[1]):
         t = a[:, j, 0] != MISSING
@@ -261,12 +276,11 @@ def froh(alleles: np.ndarray, chroms: np.ndarray, positions: np.ndarray,
         order, pos = order[keep], pos[keep]
         if len(pos) < 2:
             continue
-        length = (contig_lengths or {}).get(chrom, int(pos[-1] - pos[0] + 1))
+        length = int((contig_lengths or {}).get(chrom, int(pos[-1])))
         total += length
-        is_acc = np.ones(int(pos[-1]) + 1, dtype=bool)
-        for i in range(n):
+        for i in range(n):  # one HMM per individual and chromosome (scikit-allel's API)
             gv = allel.GenotypeVector(codes[i, order, :])
-            roh, _ = allel.roh_mhmm(gv, pos, is_accessible=is_acc, contig_size=length, min_roh=min_roh)
+            roh, _ = allel.roh_mhmm(gv, pos, contig_size=length, min_roh=min_roh)
             out[i] += float(roh["length"].sum()) if len(roh) else 0.0
     with np.errstate(invalid="ignore", divide="ignore"):
         return out / total if total > 0 else np.full(n, np.nan)
@@ -275,7 +289,8 @@ def froh(alleles: np.ndarray, chroms: np.ndarray, positions: np.ndarray,
 def inbreeding_table(g: Genotypes, snp: bool | None = None) -> pd.DataFrame:
     """Per-individual table ``individual_id, population, n_typed, ho, smlh, ir, hl`` and, for
     biallelic SNP data (all loci biallelic; or *snp* True), ``f_plink`` and, when locus names
-    carry positions (``CHROM:POS``), ``froh``."""
+    carry positions (``CHROM:POS``) and scikit-allel's HMM dependency (hmmlearn) is
+    installed, ``froh``."""
     if g.n_samples == 0:
         raise InputDataError("no samples to analyse")
     a = g.alleles
@@ -295,6 +310,6 @@ def inbreeding_table(g: Genotypes, snp: bool | None = None) -> pd.DataFrame:
     if snp:
         df["f_plink"] = plink_f(a)[0]
         pos = locus_positions(g.loci)
-        if pos is not None:
+        if pos is not None and froh_available():
             df["froh"] = froh(a, pos[0], pos[1])
     return df

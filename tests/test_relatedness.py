@@ -322,3 +322,60 @@ def test_pair_list_mode_equals_matrix_mode():
         full = fn(enc, w)
         part = fn(enc, w, pairs=(I, J))
         assert np.allclose(full[I, J], part, equal_nan=True), est
+
+
+def test_cli_relatedness_and_compare(run_cli, tmp_path):
+    from fixtures import fixture_path
+
+    src = str(fixture_path("genetics", "popgen_snow_leopard_sim.gen"))
+    out = tmp_path / "pairs.csv"
+    code, _, err = run_cli("genetics", "relatedness", src, "--estimators",
+                           "queller_goodnight,lynch_ritland,wang,li,ritland,dyadml", "--bootstrap", "5",
+                           "-o", str(out))
+    assert code == 0, err
+    t = pd.read_csv(out)
+    assert list(t.columns[:8]) == ["id_1", "id_2", "queller_goodnight", "lynch_ritland", "wang", "li",
+                                   "ritland", "dyadml"]
+    assert len(t) == 73 * 72 // 2
+    assert set(t.dyadml_class.dropna()) <= {"PO", "FS", "HS", "U"}
+    # known pedigree of the fixture: full siblings score higher than unrelated founders
+    ped = pd.read_csv(fixture_path("genetics", "popgen_snow_leopard_sim_pedigree.csv"), dtype=str).fillna("")
+    par = {r.id: (r.mother, r.father) for r in ped.itertuples()}
+    fs = np.array([par[a] == par[b] and par[a][0] != "" for a, b in zip(t.id_1, t.id_2)])
+    founders = np.array([par[a][0] == "" and par[b][0] == "" for a, b in zip(t.id_1, t.id_2)])
+    assert t.queller_goodnight[fs].mean() > t.queller_goodnight[founders].mean() + 0.3
+    # reference frequencies from `stats --freqs`
+    freqs = tmp_path / "freqs.csv"
+    assert run_cli("genetics", "stats", src, "--freqs", str(freqs), "-o", str(tmp_path / "l.csv"))[0] == 0
+    code, outp, err = run_cli("genetics", "relatedness", src, "--reference-freqs", str(freqs))
+    assert code == 0, err
+    t2 = pd.read_csv(__import__("io").StringIO(outp))
+    assert np.allclose(t2.queller_goodnight, t.queller_goodnight, equal_nan=True)
+    code, _, err = run_cli("genetics", "compare-estimators", src, "--pairs-per-class", "30",
+                           "--estimators", "queller_goodnight,wang,dyadml", "-o", str(tmp_path / "c.csv"),
+                           "--plot", str(tmp_path / "c.png"))
+    assert code == 0, err
+    assert "recommended estimator" in err and (tmp_path / "c.png").stat().st_size > 1000
+    code, _, err = run_cli("genetics", "relatedness", src, "--estimators", "nope")
+    assert code == 2
+
+
+def test_cli_reference_freqs_missing_allele_is_one_line_error(run_cli, tmp_path):
+    from fixtures import fixture_path
+
+    src = str(fixture_path("genetics", "popgen_snow_leopard_sim.gen"))
+    ref = tmp_path / "ref.csv"
+    ref.write_text("locus,allele,frequency\nPUN100,104,1.0\n")
+    code, _, err = run_cli("genetics", "relatedness", src, "--reference-freqs", str(ref))
+    assert code == 1
+    assert err.startswith("bigcats: error:") and len(err.strip().splitlines()) == 1
+
+
+def test_demo_step_writes_outputs(tmp_path):
+    from cli.popgen import demo_steps
+
+    for step in demo_steps:
+        step(tmp_path, 1)
+    d = tmp_path / "genetics"
+    for name in ("popgen_loci.csv", "popgen_relatedness.csv", "popgen_inbreeding.csv", "popgen_fst.csv"):
+        assert (d / name).stat().st_size > 30
