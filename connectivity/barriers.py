@@ -190,8 +190,8 @@ def top_barrier_sites(
 
     Returns
     -------
-    DataFrame ``rank, score, radius, x, y, row, col, link`` (x, y = cell centre in map units;
-    link = ``"a-b"`` core ids when *pairs_ids* is given).
+    DataFrame ``rank, score, radius, x, y, [lon, lat,] row, col, link`` (x, y = cell centre in
+    map units, lon/lat when the grid has a CRS; link = ``"a-b"`` core ids when *pairs_ids* is given).
     """
     s = np.where(np.isfinite(result.score), result.score, 0.0)
     order = np.argsort(-s, axis=None, kind="stable")
@@ -214,7 +214,15 @@ def top_barrier_sites(
         rows_out.append((len(rows_out) + 1, float(s[r, c]), rad, float(x[0]), float(y[0]), r, c, link))
         if len(rows_out) >= n:
             break
-    return pd.DataFrame(rows_out, columns=["rank", "score", "radius", "x", "y", "row", "col", "link"])
+    out = pd.DataFrame(rows_out, columns=["rank", "score", "radius", "x", "y", "row", "col", "link"])
+    if raster.crs is not None and len(out):
+        from pyproj import Transformer
+
+        tr = Transformer.from_crs(raster.crs.to_wkt(), "EPSG:4326", always_xy=True)
+        lon, lat = tr.transform(out["x"].to_numpy(), out["y"].to_numpy())
+        out.insert(5, "lon", np.round(lon, 5))
+        out.insert(6, "lat", np.round(lat, 5))
+    return out
 
 
 def _to_wgs84(geoms: list, crs) -> list:

@@ -305,7 +305,9 @@ def _fractions(total: float, removed: np.ndarray, intra: np.ndarray, flux: np.nd
     d = 100.0 * (total - removed) / total if total > 0 else np.zeros_like(removed)
     intra = 100.0 * intra / total if total > 0 else np.zeros_like(removed)
     flux = 100.0 * flux / total if total > 0 else np.zeros_like(removed)
-    return {"d": d, "intra": intra, "flux": flux, "connector": d - intra - flux}
+    connector = d - intra - flux
+    connector = np.where(np.abs(connector) < 1e-9, 0.0, connector)  # rounding noise of a difference
+    return {"d": d, "intra": intra, "flux": flux, "connector": connector}
 
 
 def node_importance(net: CoreNetwork, median: float) -> pd.DataFrame:
