@@ -210,13 +210,9 @@ def pairwise_solve(
             Lc = L if len(idx) == L.shape[0] else L[idx][:, idx]
             Lg = Lc[keep][:, keep]
             gi = np.cumsum(keep) - 1  # local index in grounded system
-            rhs = []
-            for p in pos[1:]:
-                e = np.zeros(len(idx) - 1)
-                e[gi[p]] = 1.0
-                rhs.append(e)
+            rhs = [int(gi[p]) for p in pos[1:]]  # unit injections
             Xg = solve_columns(Lg, rhs, method=solver, rtol=rtol, executor=executor, desc="pairwise solves")
-            X = np.zeros((len(idx), len(fnodes)))
+            X = np.zeros((len(idx), len(fnodes)), order="F")
             X[keep, 1:] = Xg
             del Xg
         else:

@@ -100,10 +100,23 @@ class Factor:
         return x
 
 
+def _rhs(b, n: int) -> np.ndarray:
+    """A right-hand side: an array, or an int k meaning the unit vector e_k."""
+    if isinstance(b, (int, np.integer)):
+        e = np.zeros(n)
+        e[int(b)] = 1.0
+        return e
+    return b
+
+
 def _solve_task(task) -> np.ndarray:
     a, method, rtol, rhs = task
     f = Factor(a, method, rtol)
-    return np.column_stack([f.solve(b) for b in rhs]) if rhs else np.zeros((a.shape[0], 0))
+    n = a.shape[0]
+    out = np.empty((n, len(rhs)), order="F")
+    for j, b in enumerate(rhs):
+        out[:, j] = f.solve(_rhs(b, n))
+    return out
 
 
 def solve_columns(
@@ -116,6 +129,9 @@ def solve_columns(
     desc: str = "solves",
 ) -> np.ndarray:
     """Solve ``a x = b`` for every b in *rhs* with one setup (per worker task).
+
+    Each item of *rhs* is an array of shape (n,) or an int k standing for the unit vector e_k
+    (cheap to ship to workers, no dense right-hand sides held in memory).
 
     In-process the matrix is factorised (or its AMG hierarchy built) once; on an executor the
     right-hand sides are split into a few chunks, each task sets up once and solves its chunk.
@@ -131,8 +147,10 @@ def solve_columns(
         return np.zeros((n, 0))
     if executor is None:
         f = Factor(a, method, rtol)
-        cols = [f.solve(b) for b in progress(rhs, total=k, desc=desc)]
-        return np.column_stack(cols)
+        out = np.empty((n, k), order="F")
+        for j, b in enumerate(progress(rhs, total=k, desc=desc)):
+            out[:, j] = f.solve(_rhs(b, n))
+        return out
     workers = getattr(executor, "_max_workers", None) or 4
     nchunk = max(1, min(k, int(workers)))
     bounds = np.linspace(0, k, nchunk + 1).astype(int)
