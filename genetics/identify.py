@@ -454,6 +454,14 @@ def identify_individuals(
     Returns
     -------
     IdentifyResult
+
+    Notes
+    -----
+    A sample is compared with the consensus genotypes of the individuals that hold one of its
+    *candidate* neighbours: samples within ``2 * max_mismatch + 2`` of it (one chunked pass of
+    the kernel). A consensus farther from every member than that is not considered; this keeps
+    each round linear in the number of candidate pairs instead of samples × individuals.
+    In a round a sample moves only to a strictly closer individual, so rounds converge.
     """
     a = np.asarray(alleles, dtype=np.int32)
     n, n_loci, _ = a.shape
@@ -463,69 +471,108 @@ def identify_individuals(
     loci_typed = typed.sum(axis=1).astype(np.int64)
     eligible = loci_typed >= min_loci
     kw = dict(missing_weight=missing_weight, pairing=pairing)
-
     ei = np.flatnonzero(eligible)
-    assign = np.full(n, -1, dtype=np.int64)
-    # sparse neighbour graph among eligible samples
-    pi, pj, _, _ = close_pairs(a[ei], max_mismatch, min_loci, chunk=chunk, executor=executor, **kw)
-    src = np.concatenate([pi, pj])
-    dst = np.concatenate([pj, pi])
-    order_e = np.argsort(src, kind="stable")
-    src, dst = src[order_e], dst[order_e]
-    indptr = np.searchsorted(src, np.arange(len(ei) + 1))
-    local = np.full(len(ei), -1, dtype=np.int64)
-    quality = np.lexsort((np.arange(len(ei)), -loci_typed[ei]))
-    k = _leader_clusters(quality, indptr, dst, local, 0)
-    assign[ei] = local
+    ne = len(ei)
+    ae = a[ei]
 
-    status = np.full(n, "ok", dtype=object)
+    # one pass of the kernel: candidate pairs (loose) and neighbour pairs (strict)
+    loose = 2 * float(max_mismatch) + 2
+    pi, pj, pd_, _pc = close_pairs(ae, loose, min_loci, chunk=chunk, executor=executor, **kw)
+    strict = pd_ <= max_mismatch + _EPS
+    s_src = np.concatenate([pi[strict], pj[strict]])
+    s_dst = np.concatenate([pj[strict], pi[strict]])
+    o = np.argsort(s_src, kind="stable")
+    s_src, s_dst = s_src[o], s_dst[o]
+    s_ptr = np.searchsorted(s_src, np.arange(ne + 1))
+    c_src = np.concatenate([pi, pj, np.arange(ne)])
+    c_dst = np.concatenate([pj, pi, np.arange(ne)])
+
+    vocab = allele_vocabulary(a)
+    fe, te = allele_features(ae, vocab, pairing)
+    ne_typed = te.sum(axis=1)
+
+    def distances(rows, cons_rows, cons_feats, cons_typed):
+        s = np.einsum("ij,ij->i", fe[rows], cons_feats[cons_rows])
+        c = np.einsum("ij,ij->i", te[rows], cons_typed[cons_rows])
+        d = 2.0 * c - s + 2.0 * missing_weight * (ne_typed[rows] + cons_typed[cons_rows].sum(1) - 2.0 * c)
+        return d, c
+
+    local = np.full(ne, -1, dtype=np.int64)
+    quality = np.lexsort((np.arange(ne), -loci_typed[ei]))
+    k = _leader_clusters(quality, s_ptr, s_dst, local, 0)
+    status_e = np.full(ne, "ok", dtype=object)
     it = 0
-    res = None
+    cand = None
+    seen_states: set[int] = set()
     for it in range(1, max_iter + 1):
-        groups = np.where(status == "ok", assign, -1)
-        groups[~eligible] = -1
-        cons = consensus_by_group(a, groups, k)
-        res = match_to_references(a[ei], cons, max_mismatch, min_loci, chunk=2 * chunk, executor=executor, **kw)
-        new_local = res["best"].copy()
-        none = res["n_matches"] == 0
-        new_status = np.where(res["n_matches"] > 1, "multiple_match", "ok").astype(object)
+        groups = np.where(status_e == "ok", local, -1)
+        cons = consensus_by_group(ae, groups, k)
+        cf, ct = allele_features(cons, vocab, pairing)
+        # candidate (sample, individual) pairs
+        cand = np.unique(np.stack([c_src, local[c_dst]], axis=1), axis=0)
+        d, c = distances(cand[:, 0], cand[:, 1], cf, ct)
+        ok = (d <= max_mismatch + _EPS) & (c >= min_loci - _EPS)
+        # a sample alone in its individual trivially matches itself: when it matches exactly one
+        # other individual it joins it (so the order of leaders does not matter); when it matches
+        # several it stays apart, flagged
+
+        size = np.bincount(local, minlength=k)
+        own_single = (cand[:, 1] == local[cand[:, 0]]) & (size[cand[:, 1]] == 1)
+        n_other = np.bincount(cand[ok & ~own_single, 0], minlength=ne)
+        drop = own_single & (n_other[cand[:, 0]] == 1)
+        ok &= ~drop
+        d = np.where(drop, np.inf, d)
+        n_match = np.bincount(cand[ok, 0], minlength=ne)
+        # best: smallest D, then the current individual, then most co-typed loci, then lowest index
+        cur = (cand[:, 1] == local[cand[:, 0]]).astype(np.int64)
+        order = np.lexsort((cand[:, 1], -c, -cur, d, cand[:, 0]))
+        first = np.ones(len(order), bool)
+        first[1:] = cand[order[1:], 0] != cand[order[:-1], 0]
+        best_rows = order[first]
+        new_local = local.copy()
+        has = ok[best_rows]
+        new_local[cand[best_rows[has], 0]] = cand[best_rows[has], 1]
+        none = n_match == 0
         if none.any():
-            # unmatched samples found new individuals among themselves
             idx = np.flatnonzero(none)
-            sub = np.full(len(ei), -2, dtype=np.int64)
+            sub = np.full(ne, -2, dtype=np.int64)
             sub[idx] = -1
             q = idx[np.lexsort((idx, -loci_typed[ei][idx]))]
-            # restrict neighbours to unmatched ones by pre-marking others as assigned
-            k_new = _leader_clusters(q, indptr, dst, sub, k)
+            k = _leader_clusters(q, s_ptr, s_dst, sub, k)
             new_local[idx] = sub[idx]
-            k = k_new
-        # compact: drop individuals with no members
+        new_status = np.where(n_match > 1, "multiple_match", "ok").astype(object)
         used = np.unique(new_local)
         remap = np.full(max(k, 1), -1, dtype=np.int64)
         remap[used] = np.arange(len(used))
         new_local = remap[new_local]
-        changed = not (np.array_equal(new_local, assign[ei]) and np.array_equal(new_status, status[ei]))
         k = len(used)
-        assign[ei] = new_local
-        status[ei] = new_status
-        if not changed:
+        changed = not (np.array_equal(new_local, local) and np.array_equal(new_status, status_e))
+        local, status_e = new_local, new_status
+        state = hash((local.tobytes(), (status_e == "ok").tobytes()))
+        if not changed or state in seen_states:  # converged, or cycling between states
             break
+        seen_states.add(state)
 
-    groups = np.where(status == "ok", assign, -1)
-    groups[~eligible] = -1
-    cons = consensus_by_group(a, groups, k)
-    # members flagged multiple_match still belong to their closest individual
+    groups = np.where(status_e == "ok", local, -1)
+    cons = consensus_by_group(ae, groups, k) if ne else np.zeros((0, n_loci, 2), np.int32)
+    assign = np.full(n, -1, dtype=np.int64)
+    status = np.full(n, "ok", dtype=object)
     mism = np.full(n, np.nan)
     cot = np.zeros(n, np.int64)
     also: list = [np.zeros(0, np.int64)] * n
-    if len(ei):
-        final = match_to_references(a[ei], cons, max_mismatch, min_loci, chunk=2 * chunk, executor=executor, **kw)
-        best_d, best_c = _distance_to_assigned(a[ei], cons, assign[ei], **kw)
-        mism[ei] = best_d
-        cot[ei] = best_c
-        for r in np.flatnonzero(final["n_matches"] > 1):
-            m = final["matches"][r]
-            also[ei[r]] = m[m != assign[ei[r]]]
+    if ne:
+        assign[ei] = local
+        status[ei] = status_e
+        cf, ct = allele_features(cons, vocab, pairing)
+        d_own, c_own = distances(np.arange(ne), local, cf, ct)
+        mism[ei] = d_own
+        cot[ei] = np.rint(c_own).astype(np.int64)
+        cand = np.unique(np.stack([c_src, local[c_dst]], axis=1), axis=0)
+        d, c = distances(cand[:, 0], cand[:, 1], cf, ct)
+        ok = (d <= max_mismatch + _EPS) & (c >= min_loci - _EPS) & (cand[:, 1] != local[cand[:, 0]])
+        for r_, ind in zip(cand[ok, 0], cand[ok, 1]):
+            if status_e[r_] == "multiple_match":
+                also[ei[r_]] = np.append(also[ei[r_]], ind)
 
     # samples with too few loci: attach only to a unique perfect match over shared loci
     low = np.flatnonzero(~eligible)
@@ -535,11 +582,10 @@ def identify_individuals(
         if k:
             lowres = match_to_references(a[low], cons, 0, 1, missing_weight=0.0, pairing=pairing)
             attach = lowres["n_matches"] == 1
+            assign[low[attach]] = lowres["best"][attach]
         else:
-            lowres = None
             attach = np.zeros(len(low), bool)
         extra = int((~attach).sum())
-        assign[low[attach]] = lowres["best"][attach] if lowres is not None else []
         assign[low[~attach]] = k + np.arange(extra)
         if extra:
             cons = np.concatenate([cons, a[low[~attach]]], axis=0)
@@ -564,7 +610,7 @@ def identify_individuals(
     )
 
 
-def _distance_to_assigned(a, cons, assign, missing_weight=0.5, pairing="best"):
+def _distance_to_assigned(a, cons, assign, missing_weight=0.5, pairing="positional"):
     """Dissimilarity between each sample and the consensus it is assigned to (row-wise)."""
     if len(a) == 0:
         return np.zeros(0), np.zeros(0, np.int64)
