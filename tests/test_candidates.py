@@ -232,3 +232,24 @@ def test_read_candidates_geojson(tmp_path):
     bad({"id": "A", "resistance": 1}, {"type": "Point", "coordinates": [0, 0]} , msg="radius")
     bad({"id": "A", "resistance": 1, "radius": 100},
         {"type": "Point", "coordinates": [x0 + 5000, y0 - 5000]}, msg="no valid cell centre")
+
+
+def test_core_effective_resistances_match_circuitscape_model_and_components():
+    from connectivity.candidates import core_effective_resistances
+
+    grid, cores, cands = _landscape(21)
+    vals = grid.values.copy()
+    vals[:, 14] = -9999.0  # a nodata wall: cores 1, 3 (west) cut from 2, 4 (east)
+    grid = grid.with_values(vals)
+    R = core_effective_resistances(grid, cores)
+    cond = conductance_from_values(grid.values, grid.valid, is_resistance=True)
+    rg = raster_graph(cond, neighbors=8, avg="conductance")
+    focal = [np.unique(rg.node_map[cores == i]) for i in (1, 2, 3, 4)]
+    ref = pairwise_solve(rg.graph, focal, solver="direct").R
+    ref = np.where(ref < 0, np.inf, ref)
+    assert np.isinf(R[0, 1]) and np.isinf(R[2, 3]) and np.isfinite(R[0, 2])
+    fin = np.isfinite(ref)
+    assert np.array_equal(fin, np.isfinite(R))
+    assert R[fin] == pytest.approx(ref[fin], rel=1e-8)
+    t = rank_candidates(grid, cores, cands, metrics=("reff", "lcd"))
+    assert np.isfinite(t["delta_reff_sum"]).all() and np.isfinite(t["delta_lcd_sum"]).all()
