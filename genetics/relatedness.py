@@ -226,6 +226,8 @@ def _pp(U: np.ndarray, V: np.ndarray, pairs=None) -> np.ndarray:
     """``U @ V.T`` (n, n), or only its entries (I[q], J[q]) as row-wise dot products (P,)."""
     if pairs is None:
         return U @ V.T
+    if isinstance(pairs, slice):  # a block of rows against everyone
+        return U[pairs] @ V.T
     I, J = pairs
     return np.einsum("pa,pa->p", U[I], V[J])
 
@@ -506,11 +508,35 @@ def wang(
         A = np.hstack([(g1 - 2 * g3) * Gw, Xh * wa, Xe * wa])
         B = np.hstack([G, (g3 / 2) * Xh + (g2 / 2) * Xe, (g2 / 2) * Xh + g3 * Xe])
         return r0 + _pp(A, B, pairs) / W
-    C1, C2, C3, W = _similarity_classes(enc, w, pairs)
-    P1, P2, P3 = _ratio(C1, W), _ratio(C2, W), _ratio(C3, W)
+    # every pair-specific quantity is a product U @ V.T of per-individual factor matrices
     M = enc.typed.astype(float)
-    k = {key: _ratio(_pp(M * (w * v), M, pairs), W) for key, v in coef.items()}
-    return _wang_formula(P1, P2, P3, **k)
+    wa = w[enc.locus_of]
+    homa = enc.hom[:, enc.locus_of]
+    Xh = enc.X * homa
+    Xe = enc.X * (~homa)
+    G, Gw = _genotype_indicators(enc, w)
+    keys = list(coef)
+    # columns: C1 | 2 C2 | HH | EE | W | b..g numerators
+    U = [Gw, np.hstack([Xh * wa, Xe * wa]), Xh * wa, Xe * wa, M * w] + [M * (w * coef[k]) for k in keys]
+    V = [G, np.hstack([Xe, Xh]), Xh, Xe, M] + [M] * len(keys)
+
+    def block(p):
+        C1, HE2, HH, EE, W = (_pp(u, v, p) for u, v in zip(U[:5], V[:5]))
+        C3 = EE - 2.0 * (C1 - HH / 4.0)
+        k = {key: _ratio(_pp(u, v, p), W) for key, u, v in zip(keys, U[5:], V[5:])}
+        return _wang_formula(_ratio(C1, W), _ratio(HE2 / 2.0, W), _ratio(C3, W), **k)
+
+    if pairs is not None:
+        return block(pairs)
+    # all pairs by blocks of rows (bounded temporary memory for the long formula)
+    out = np.empty((enc.n, enc.n))
+    for i in range(0, enc.n, _ROW_BLOCK):
+        blk = slice(i, min(enc.n, i + _ROW_BLOCK))
+        out[blk] = block(blk)
+    return out
+
+
+_ROW_BLOCK = 512
 
 
 def _wang_formula(P1, P2, P3, b, c, d, e, f, g):
