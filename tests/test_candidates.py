@@ -98,11 +98,16 @@ def test_executor_identical_and_site_touching_a_core():
     m = np.zeros(grid.shape, dtype=bool)
     m[3:6, 3:6] = True
     cells = np.flatnonzero((m & grid.valid & (cores == 0)).ravel())
-    cands = cands + [Candidate("touch", 0.2, 1.0, cells)]
+    # and one that overlaps core 4's cells and its surroundings
+    m2 = np.zeros(grid.shape, dtype=bool)
+    m2[18:24, 22:27] = True
+    over = np.flatnonzero((m2 & grid.valid).ravel())
+    cands = cands + [Candidate("touch", 0.2, 1.0, cells), Candidate("over", 0.3, 1.0, over)]
     a = rank_candidates(grid, cores, cands, metrics=("reff",))
     base_r, _ = _brute_force(grid, cores, None)
-    r, _ = _brute_force(grid, cores, cands[-1])
-    assert a.set_index("id").loc["touch", "delta_reff_sum"] == pytest.approx(base_r - r, rel=1e-6)
+    for sid in ("touch", "over"):
+        r, _ = _brute_force(grid, cores, next(c for c in cands if c.id == sid))
+        assert a.set_index("id").loc[sid, "delta_reff_sum"] == pytest.approx(base_r - r, rel=1e-6)
     with ThreadPoolExecutor(2) as ex:
         c = rank_candidates(grid, cores, cands, metrics=("reff",), executor=ex)
     assert a.equals(c)
