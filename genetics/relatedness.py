@@ -226,9 +226,9 @@ def _pp(U: np.ndarray, V: np.ndarray, pairs=None) -> np.ndarray:
     """``U @ V.T`` (n, n), or only its entries (I[q], J[q]) as row-wise dot products (P,)."""
     if pairs is None:
         return U @ V.T
-    if isinstance(pairs, slice):  # a block of rows against everyone
-        return U[pairs] @ V.T
     I, J = pairs
+    if isinstance(I, slice):  # a block of rows against a block of columns
+        return U[I] @ V[J].T
     return np.einsum("pa,pa->p", U[I], V[J])
 
 
@@ -528,11 +528,15 @@ def wang(
 
     if pairs is not None:
         return block(pairs)
-    # all pairs by blocks of rows (bounded temporary memory for the long formula)
-    out = np.empty((enc.n, enc.n))
-    for i in range(0, enc.n, _ROW_BLOCK):
-        blk = slice(i, min(enc.n, i + _ROW_BLOCK))
-        out[blk] = block(blk)
+    # all pairs by blocks of rows against the columns from the block on (upper triangle plus
+    # diagonal blocks: half the work), mirrored into the symmetric result
+    n = enc.n
+    out = np.empty((n, n))
+    for i in range(0, n, _ROW_BLOCK):
+        rows = slice(i, min(n, i + _ROW_BLOCK))
+        res = block((rows, slice(i, n)))
+        out[rows, i:] = res
+        out[i:, rows] = res.T
     return out
 
 
@@ -540,20 +544,33 @@ _ROW_BLOCK = 512
 
 
 def _wang_formula(P1, P2, P3, b, c, d, e, f, g):
-    """Wang's (2002) r = phi/2 + Delta from class proportions and frequency functions."""
+    """Wang's (2002) r = phi/2 + Delta from class proportions and frequency functions.
+
+    Written with shared subexpressions (``f e^2 + d g^2`` appears in V and Delta,
+    ``c (dg - ef) = -c t1``) to keep the number of passes over all pairs small.
+    """
     ob = 1 - b
-    V = ob**2 * (e**2 * f + d * g**2) - ob * (e * f - d * g) ** 2 + 2 * c * d * f * ob * (g + e) + c**2 * d * f * (d + f)
+    ef = e * f
+    dg = d * g
+    df = d * f
+    cdf = c * df
+    eg = e + g
+    dpf = d + f
+    t1 = ef - dg
+    t1sq = t1 * t1
+    S2 = e * ef + g * dg  # f e^2 + d g^2
+    V = ob * (ob * S2 - t1sq + 2 * cdf * eg) + c * cdf * dpf
     phi = (
-        d * f * ((e + g) * ob + c * (d + f)) * (P1 - 1)
+        df * (eg * ob + c * dpf) * (P1 - 1)
         + d * ob * (g * (ob - d) + f * (c + e)) * P3
         + f * ob * (e * (ob - f) + d * (c + g)) * P2
     )
     delta = (
-        c * d * f * (e + g) * (P1 + 1 - 2 * b)
-        + (ob * (f * e**2 + d * g**2) - (e * f - d * g) ** 2) * (P1 - b)
-        + c * (d * g - e * f) * (d * P3 - f * P2)
-        - c**2 * d * f * (P3 + P2 - d - f)
-        - c * ob * (d * g * P3 + e * f * P2)
+        cdf * eg * (P1 + 1 - 2 * b)
+        + (ob * S2 - t1sq) * (P1 - b)
+        - c * t1 * (d * P3 - f * P2)
+        - c * cdf * (P3 + P2 - dpf)
+        - c * ob * (dg * P3 + ef * P2)
     )
     with np.errstate(invalid="ignore", divide="ignore"):
         return (phi / 2 + delta) / V
