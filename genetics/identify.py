@@ -352,8 +352,12 @@ def consensus_by_group(alleles: np.ndarray, groups: np.ndarray, n_groups: int) -
         g = groups[t].astype(np.int64)
         a0 = col[t, 0].astype(np.int64)
         a1 = col[t, 1].astype(np.int64)
-        keys = np.stack([g, a0, a1], axis=1)
-        uk, cnt = np.unique(keys, axis=0, return_counts=True)
+        # one int64 key per (group, genotype): alleles are < 2**20 (sizes), groups < 2**23
+        if a1.max(initial=0) < (1 << 20) and g.max(initial=0) < (1 << 23):
+            packed, cnt = np.unique((g << 40) | (a0 << 20) | a1, return_counts=True)
+            uk = np.stack([packed >> 40, (packed >> 20) & ((1 << 20) - 1), packed & ((1 << 20) - 1)], axis=1)
+        else:
+            uk, cnt = np.unique(np.stack([g, a0, a1], axis=1), axis=0, return_counts=True)
         het = (uk[:, 1] != uk[:, 2]).astype(np.int64)
         # order: group asc, count desc, het first, alleles asc
         order = np.lexsort((uk[:, 2], uk[:, 1], -het, -cnt, uk[:, 0]))
