@@ -207,8 +207,15 @@ def inbreeding_cmd(genotypes: Path, from_fmt: str | None, g2_bootstrap: int, g2_
 
     from genetics.inbreeding import g2, inbreeding_table
 
+    from genetics.inbreeding import froh_available, locus_positions
+
     g = _load(genotypes, from_fmt)
-    emit_table(inbreeding_table(g, snp=snp), out, to)
+    table = inbreeding_table(g, snp=snp)
+    if "f_plink" in table.columns and "froh" not in table.columns:
+        why = ("locus names carry no CHROM:POS positions" if locus_positions(g.loci) is None
+               else "scikit-allel's ROH HMM needs hmmlearn (pip install hmmlearn)")
+        info(f"note: no froh column: {why}")
+    emit_table(table, out, to)
     res = g2(g.alleles, g2_bootstrap, np.random.default_rng(seed))
     info(f"g2 = {res.g2:.5f} (95% CI {res.ci_low:.5f} to {res.ci_high:.5f}, {res.n_boot} bootstraps over "
          f"{res.n_individuals} individuals, {res.n_loci} loci)")

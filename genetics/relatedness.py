@@ -409,12 +409,6 @@ def _genotype_indicators(enc: AlleleIndicators, w: np.ndarray) -> tuple[np.ndarr
     return G, Gw
 
 
-def _identical(enc: AlleleIndicators, w: np.ndarray) -> np.ndarray:
-    """sum_l w_l [genotypes identical at l] over loci typed in both, shape (n, n)."""
-    G, Gw = _genotype_indicators(enc, w)
-    return Gw @ G.T
-
-
 def li(enc: AlleleIndicators, locus_weights: np.ndarray | None = None, pairs=None) -> np.ndarray:
     """Li, Weeks & Chakravarti (1993) relatedness from Lynch's (1988) similarity index.
 
