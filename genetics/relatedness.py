@@ -825,8 +825,9 @@ def dyadml_pairs(
 
     Difference from COANCESTRY: its ``dyadml`` column on related's simrel data is consistent
     with a genotyping-error term in its likelihood (FS0000003-FS00000010 get r = 1.0 although
-    three loci are homozygote/heterozygote discordant, impossible for k2 = 1 without error);
-    this implementation is the error-free likelihood.
+    three loci are homozygote/heterozygote discordant, impossible for k2 = 1 without error)
+    and differs at other pairs for reasons not identified (docs/notes/issue-4.md); this
+    implementation is the error-free likelihood, maximised exactly.
 
     Parameters
     ----------
