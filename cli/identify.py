@@ -173,17 +173,29 @@ def _individual_genotypes(g, r, ids):
 @_match_options
 @click.option("--profile", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the threshold profile (individuals per threshold, suggested one).")
+@click.option("--keep", "keep_table", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Only samples with keep = True in this table (e.g. species --target output).")
 @click.option("--sex-locus", default=None, help="Sex-linked locus: left out of matching, sex added to the tables.")
 @click.option("--sex-rule", type=click.Choice(["y-present", "zfx-zfy"]), default="y-present", show_default=True)
 @click.option("--x-allele", type=int, multiple=True)
 @click.option("--y-allele", type=int, multiple=True)
 @executor_options
 def identify_cmd(genotypes, from_fmt, out, to, individuals_out, genotypes_out, max_mismatch, pairing,
-                 missing_weight, min_loci, profile, sex_locus, sex_rule, x_allele, y_allele, workers, scheduler):
+                 missing_weight, min_loci, profile, keep_table, sex_locus, sex_rule, x_allele, y_allele, workers, scheduler):
     """Group samples into individuals, tolerating genotyping error and missing data."""
     from genetics.identify import identification_tables, identify_individuals, threshold_profile
 
     g = _read_genotypes(genotypes, from_fmt)
+    if keep_table is not None:
+        from genetics.io.tables import read_table
+
+        kt = read_table(keep_table, dtype={"sample_id": str})
+        if "sample_id" not in kt.columns or "keep" not in kt.columns:
+            raise InputDataError("the --keep table needs sample_id and keep columns", path=keep_table)
+        kept = set(kt.loc[kt["keep"].astype(str).str.lower().isin(["true", "1", "yes"]), "sample_id"])
+        mask = np.array([s in kept for s in g.samples])
+        info(f"identify: {int(mask.sum())} of {g.n_samples} samples kept by {keep_table}")
+        g = g.subset(samples=mask)
     sex = None
     if sex_locus:
         from genetics.sex import assign_sex

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputDataError
-from .identify import identify_individuals, match_to_references
+from .identify import identify_individuals, match_to_references, psib_genotypes
 from .model import MISSING, Genotypes
 
 __all__ = ["common_loci", "match_catalog", "merge_catalogs"]
@@ -57,7 +57,8 @@ def match_catalog(
         ``sample_id, individual_id, status`` (``recapture``, ``new``, ``multiple_match`` when the
         animal fits several cataloged animals, ``too_few_loci``), ``catalog_name``,
         ``mismatches`` (to that catalog genotype), ``cotyped_loci``, ``also_matches``,
-        ``sample_status`` (the identification flag of the sample).
+        ``sample_status`` (the identification flag of the sample), ``psib`` (Psib of the
+        animal's consensus genotype, frequencies from the catalog plus the new animals).
     """
     a, c = common_loci(new, catalog, min_loci or 1)
     if min_loci is None:
@@ -91,6 +92,8 @@ def match_catalog(
             ind_name[i] = f"{new_prefix}{n_new:0{width}d}"
             ind_match[i] = ""
     ii = r.individual
+    new_animals = r.consensus[np.array([st == "new" for st in ind_status], dtype=bool)]
+    psib = psib_genotypes(r.consensus, np.concatenate([c.alleles, new_animals], axis=0))
     return pd.DataFrame(
         {
             "sample_id": list(a.samples),
@@ -101,6 +104,7 @@ def match_catalog(
             "cotyped_loci": np.where(ind_match[ii] != "", m["cotyped"][ii], 0),
             "also_matches": also[ii],
             "sample_status": r.status,
+            "psib": psib[ii],
         }
     )
 

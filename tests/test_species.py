@@ -93,3 +93,21 @@ def test_snow_leopard_vs_red_fox_real_cytb(shared):
     # without a fox reference the fox scat is not forced onto a cat
     df2 = assign_species(qs[1:], felids)
     assert df2.status[0] == "no match"
+
+
+def test_identify_keeps_only_target_species(tmp_path, run_cli):
+    assert run_cli("genetics", "consensus", str(fixture_path("genetics", "snow_leopard_replicates.csv")),
+                   "-o", str(tmp_path / "c.csv"))[0] == 0
+    keep = tmp_path / "sp.csv"
+    keep.write_text("sample_id,keep\nSC001,False\nSC002,True\nSC003,True\nFOX01,False\n")
+    code, out, err = run_cli("genetics", "identify", str(tmp_path / "c.csv"), "--keep", str(keep),
+                             "--missing-weight", "0", "--max-mismatch", "1")
+    assert code == 0, err
+    from io import StringIO
+
+    s = pd.read_csv(StringIO(out))
+    assert list(s.sample_id) == ["SC002", "SC003"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sample_id,status\nSC001,x\n")
+    code, _, err = run_cli("genetics", "identify", str(tmp_path / "c.csv"), "--keep", str(bad))
+    assert code == 1 and "keep" in err
