@@ -63,7 +63,7 @@ def test_moment_estimators_match_related_on_simrel(simrel, related_col, ours):
 
 
 def test_dyadml_against_related_documented_difference(simrel):
-    """dyadml: COANCESTRY's likelihood includes genotyping error (see docs/notes/issue-4.md);
+    """dyadml: COANCESTRY's likelihood differs (an error term, and more; docs/notes/issue-4.md);
     ours is the error-free Milligan likelihood. Most pairs still agree within 0.01 and the
     values correlate strongly; the pair FS0000003-FS00000010 (three hom/het discordances) is
     r = 1.0 there, impossible without an error model."""
@@ -396,3 +396,31 @@ def test_wang_row_blocks_mirror_correctly(monkeypatch):
     assert np.allclose(blocked, blocked.T, equal_nan=True)
     I, J = np.triu_indices(23, 1)
     assert np.allclose(R.wang(enc, pairs=(I, J)), blocked[I, J], equal_nan=True)
+
+
+def test_demerelate_simulated_groups(shared):
+    """Demerelate's simulated families (8 loci, 5-40 alleles): within-group means follow the
+    truth (FS 0.5, HS 0.25, NON 0) with frequencies from all 60 individuals; the dyadic-ML
+    classifier calls most full-sib pairs FS and most unrelated pairs U."""
+    from genetics.io.formats import read_genotypes
+
+    g = read_genotypes(shared("reference", "genetics", "demerelate_sim", "demerelpop.csv"))
+    assert g.n_samples == 60 and g.n_loci == 8
+    t = R.relatedness_table(g, ["queller_goodnight", "wang", "dyadml"])
+
+    def group(s):
+        pop, ind = s.split(".")
+        return pop + "." + "".join(ch for ch in ind if ch.isalpha())
+
+    a, b = t.id_1.map(group), t.id_2.map(group)
+    lab = np.where(a == b, a, "between")
+    means = t.groupby(lab)[["queller_goodnight", "wang"]].mean()
+    for est in ("queller_goodnight", "wang"):
+        assert 0.4 < means.loc["pop1.FS", est] < 0.65
+        assert 0.4 < means.loc["pop2.FS", est] < 0.65
+        assert 0.15 < means.loc["pop2.HS", est] < 0.35
+        for non in ("pop1.NON", "pop3.NON", "between"):
+            assert -0.1 < means.loc[non, est] < 0.05
+    calls = pd.crosstab(lab, t.dyadml_class, normalize="index")
+    assert calls.loc["pop1.FS", "FS"] > 0.8
+    assert calls.loc["pop3.NON", "U"] > 0.85 and calls.loc["between", "U"] > 0.9
