@@ -280,3 +280,17 @@ def test_cli_bad_input_is_one_line(run_cli, tmp_path):
     single.write_text("id,pop,L1\na,p,100/102\nb,p,100/100\n")
     code, out, err = run_cli("genetics", "fst", str(single))
     assert code == 1 and "two populations" in err
+
+
+def test_hwe_same_with_process_pool():
+    from concurrent.futures import ProcessPoolExecutor
+
+    rng = np.random.default_rng(6)
+    panel = panel_with_diversity(6, mean_alleles=4, target_he=0.6, rng=rng)
+    g = Genotypes(draw_founders(panel, 30, rng), tuple(f"s{i}" for i in range(30)), panel.loci,
+                  tuple(["a"] * 15 + ["b"] * 15))
+    serial = S.hwe_table(g, n_perm=300, seed=2)
+    with ProcessPoolExecutor(2) as ex:
+        pooled = S.hwe_table(g, n_perm=300, seed=2, executor=ex)
+    pd.testing.assert_frame_equal(serial, pooled)
+    assert len(serial) == 12 and set(serial.population) == {"a", "b"}
