@@ -211,10 +211,9 @@ def pairwise_solve(
             Lg = Lc[keep][:, keep]
             gi = np.cumsum(keep) - 1  # local index in grounded system
             rhs = [int(gi[p]) for p in pos[1:]]  # unit injections
-            Xg = solve_columns(Lg, rhs, method=solver, rtol=rtol, executor=executor, desc="pairwise solves")
             X = np.zeros((len(idx), len(fnodes)), order="F")
-            X[keep, 1:] = Xg
-            del Xg
+            solve_columns(Lg, rhs, method=solver, rtol=rtol, executor=executor, desc="pairwise solves",
+                          out=X, out_rows=keep, out_cols=range(1, len(fnodes)))
         else:
             X = np.zeros((len(idx), 1))
         col = {}

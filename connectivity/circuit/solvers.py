@@ -127,6 +127,9 @@ def solve_columns(
     rtol: float = 1e-6,
     executor: Executor | None = None,
     desc: str = "solves",
+    out: np.ndarray | None = None,
+    out_rows: np.ndarray | None = None,
+    out_cols: Sequence[int] | None = None,
 ) -> np.ndarray:
     """Solve ``a x = b`` for every b in *rhs* with one setup (per worker task).
 
@@ -139,18 +142,31 @@ def solve_columns(
 
     Returns
     -------
-    numpy.ndarray, shape (n, len(rhs))
+    numpy.ndarray, shape (n, len(rhs)); or *out* when given, with solution j written to
+    ``out[out_rows, out_cols[j]]`` (saves a copy of the solution block on large grids).
     """
     n = a.shape[0]
     k = len(rhs)
     if k == 0:
         return np.zeros((n, 0))
+    if out is not None:
+        rows = slice(None) if out_rows is None else out_rows
+        cols = list(range(k)) if out_cols is None else list(out_cols)
+        if executor is None:
+            f = Factor(a, method, rtol)
+            for j, b in enumerate(progress(rhs, total=k, desc=desc)):
+                out[rows, cols[j]] = f.solve(_rhs(b, n))
+        else:
+            block = solve_columns(a, rhs, method=method, rtol=rtol, executor=executor, desc=desc)
+            for j in range(k):
+                out[rows, cols[j]] = block[:, j]
+        return out
     if executor is None:
         f = Factor(a, method, rtol)
-        out = np.empty((n, k), order="F")
+        res = np.empty((n, k), order="F")
         for j, b in enumerate(progress(rhs, total=k, desc=desc)):
-            out[:, j] = f.solve(_rhs(b, n))
-        return out
+            res[:, j] = f.solve(_rhs(b, n))
+        return res
     workers = getattr(executor, "_max_workers", None) or 4
     nchunk = max(1, min(k, int(workers)))
     bounds = np.linspace(0, k, nchunk + 1).astype(int)
