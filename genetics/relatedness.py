@@ -25,9 +25,10 @@ Estimators (column names in the CLI output in brackets)
 * Li, C.C., Weeks, D.E. & Chakravarti, A. (1993) Hum Hered 43:45-52, with Lynch's (1988)
   similarity index, as related's ``lynchli`` [``li``].
 * Ritland, K. (1996) Genet Res 67:175-185 [``ritland``].
-* Milligan, B.G. (2003) Genetics 163:1153-1167, dyadic maximum likelihood over the
-  condensed (Cotterman) IBD coefficients k0, k1, k2 of non-inbred individuals [``dyadml``],
-  with the relationship class (PO, FS, HS, U) of highest likelihood.
+* Milligan, B.G. (2003) Genetics 163:1153-1167, dyadic maximum likelihood over the nine
+  condensed Jacquard (1974) identity coefficients (default, as related's ``dyadml``) or the
+  three Cotterman coefficients k0, k1, k2 of non-inbred individuals (``states=3``)
+  [``dyadml``], with the relationship class (PO, FS, HS, U) of highest likelihood.
 """
 
 from __future__ import annotations
@@ -784,16 +785,233 @@ def _max_on_curve(R1: np.ndarray, R2: np.ndarray, lw: np.ndarray, n_grid: int = 
     return _curve_k(phi)
 
 
+def _jacquard_ratios(
+    enc: AlleleIndicators, I: np.ndarray, J: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-locus P(Gx, Gy | Jacquard state i) / P(Gx, Gy | state 9) for the pairs (I[q], J[q]).
+
+    The nine condensed identity states (Jacquard 1974) of the genes x1, x2 of x and y1, y2 of
+    y: S1 all four IBD; S2 x1=x2 and y1=y2 but not across; S3 x1=x2=y1 (one gene of y IBD
+    with x's two); S4 x1=x2 only; S5 y1=y2=x1; S6 y1=y2 only; S7 x1=y1 and x2=y2; S8 one
+    gene of x IBD with one of y; S9 none. Under Hardy-Weinberg frequencies the probabilities
+    of the observed (unordered) genotypes are those of Milligan (2003, Table 1), written here
+    without a case table: with ``P(G)`` the genotype probability (p_u^2 or 2 p_u p_v),
+    ``T_y(u)`` the frequency of y's other allele when u is one of y's alleles (0 otherwise),
+    ``T_x`` likewise, and [x hom] the indicator that x is homozygous for allele a:
+
+    * S1: [both homozygous for the same allele a] p_a
+    * S2: [both homozygous] p_a p_c
+    * S3: [x hom] p_a T_y(a);      S4: [x hom] p_a P(Gy)
+    * S5: [y hom] p_c T_x(c);      S6: [y hom] p_c P(Gx)
+    * S7: [Gx = Gy] P(Gx)
+    * S8: P(Gx) (T_y(a) + T_y(b)) / 2
+    * S9: P(Gx) P(Gy)
+
+    (each reproduces Milligan's Table 1 entry, e.g. S8 for AiAj/AiAj is p_i p_j (p_i + p_j),
+    for AiAi/AiAj p_i^2 p_j, for AiAj/AiAk p_i p_j p_k). Dividing by S9 keeps the products
+    over loci well scaled; the maximiser is unchanged.
+
+    Returns
+    -------
+    R : numpy.ndarray of float64, shape (P, L, 9)
+        Ratios; all 1 at loci not typed in both (they then add nothing to the log-likelihood).
+    valid : numpy.ndarray of bool, shape (P, L)
+    """
+    pa, pb = enc.p_ab()
+    ca, cb, cc, cd = enc.col_a[I], enc.col_b[I], enc.col_a[J], enc.col_b[J]
+    pA, pB, pC, pD = pa[I], pb[I], pa[J], pb[J]
+    valid = enc.typed[I] & enc.typed[J]
+    hx, hy = ca == cb, cc == cd
+    Px = np.where(hx, pA * pB, 2 * pA * pB)
+    Py = np.where(hy, pC * pD, 2 * pC * pD)
+
+    def Ty(u):
+        return np.where(hy, (u == cc) * pC, (u == cc) * pD + (u == cd) * pC)
+
+    def Tx(u):
+        return np.where(hx, (u == ca) * pA, (u == ca) * pB + (u == cb) * pA)
+
+    P = np.empty(ca.shape + (9,))
+    P[..., 0] = (hx & hy & (ca == cc)) * pA
+    P[..., 1] = (hx & hy) * pA * pC
+    P[..., 2] = hx * pA * Ty(ca)
+    P[..., 3] = hx * pA * Py
+    P[..., 4] = hy * pC * Tx(cc)
+    P[..., 5] = hy * pC * Px
+    P[..., 6] = ((ca == cc) & (cb == cd)) * Px
+    P[..., 7] = Px * (Ty(ca) + Ty(cb)) / 2
+    P[..., 8] = Px * Py
+    with np.errstate(invalid="ignore", divide="ignore"):
+        R = P / P[..., 8:9]
+    R[~valid] = 1.0
+    return R, valid
+
+
+#: Weights of the nine Jacquard coefficients in r = 2 Delta1 + Delta3 + Delta5 + Delta7 + Delta8 / 2.
+R_WEIGHTS = np.array([2.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.5, 0.0])
+
+
+def _max_simplex(
+    R: np.ndarray, lw: np.ndarray, n_em: int = 20, n_newton: int = 100, tol: float = 1e-10
+) -> np.ndarray:
+    """Maximise ``f(D) = sum_l lw_l log(sum_i D_i R_li)`` over the simplex, all pairs at once.
+
+    f is concave. A few EM steps (``D_i <- D_i sum_l lw_l R_li / (R_l.D) / sum lw``) give a
+    start inside the simplex; then an active-set projected Newton method: on the free set
+    (coefficients > 0, or = 0 with gradient above the multiplier ``sum lw``) a Newton step
+    constrained to ``sum d = 0`` (a batched (m+1) x (m+1) KKT solve with a tiny ridge for
+    directions the data do not identify), the largest feasible step (coefficients reaching 0
+    are fixed at 0), halved until f does not decrease. Stops when the KKT conditions hold
+    (``g_i = sum lw`` on the support, ``<=`` off it) to *tol*. Pairs iterate independently
+    (converged ones drop out); the loop runs over iterations only.
+
+    Parameters
+    ----------
+    R : numpy.ndarray of float64, shape (P, L, m)
+    lw : numpy.ndarray of float64, shape (L,)
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (P, m)
+    """
+    P, L, m = R.shape
+    if P == 0 or lw.sum() <= 0:
+        return np.full((P, m), np.nan)
+    use = lw > 0  # loci left out of a bootstrap resample carry no likelihood (and may be 0)
+    R, lw = R[:, use], lw[use]
+    W = float(lw.sum())
+    # a state with R = 0 at some locus can still be optimal; start from the uniform mixture
+    D = np.full((P, m), 1.0 / m)
+    for _ in range(n_em):
+        den = np.einsum("plk,pk->pl", R, D)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            D = D * np.einsum("plk,pl->pk", R, lw / den) / W
+    D = np.nan_to_num(D)
+    D /= D.sum(1, keepdims=True)
+
+    def fval(Rs, Ds):
+        with np.errstate(divide="ignore"):
+            return (np.log(np.einsum("plk,pk->pl", Rs, Ds)) * lw).sum(1)
+
+    act = np.arange(P)
+    for _ in range(n_newton):
+        if len(act) == 0:
+            break
+        Ra, Da = R[act], D[act]
+        den = np.einsum("plk,pk->pl", Ra, Da)
+        q = lw / den  # (p, L)
+        g = np.einsum("plk,pl->pk", Ra, q)
+        H = np.matmul((Ra * (q / den)[..., None]).transpose(0, 2, 1), Ra)  # minus the Hessian
+        # coefficients that are negligible and pulled towards 0 are set to 0 (else they block
+        # every step at a tiny feasible length)
+        drop = (Da > 0) & (Da < 1e-10) & (g < W)
+        if drop.any():
+            Da = np.where(drop, 0.0, Da)
+            Da /= Da.sum(1, keepdims=True)
+            D[act] = Da
+            den = np.einsum("plk,pk->pl", Ra, Da)
+            q = lw / den
+            g = np.einsum("plk,pl->pk", Ra, q)
+            H = np.matmul((Ra * (q / den)[..., None]).transpose(0, 2, 1), Ra)
+        # free set: support, plus zero coefficients whose gradient exceeds the multiplier
+        free = (Da > 0) | (g > W * (1 + 1e-12))
+        kkt = np.where(Da > 0, np.abs(g - W), np.maximum(g - W, 0.0)).max(1) / W
+        done = kkt < tol
+        if done.all():
+            break
+        keep = ~done
+        act, Ra, Da, g, H, free, f0 = act[keep], Ra[keep], Da[keep], g[keep], H[keep], free[keep], None
+        p = len(act)
+        ridge = 1e-12 * np.maximum(np.trace(H, axis1=1, axis2=2), 1e-300)
+        d = np.zeros((p, m))
+        todo = np.arange(p)
+        for _r in range(m):
+            # Newton step on the free set; a coefficient at 0 that the step would make
+            # negative is not free after all: fix it and solve again (rows needing it only)
+            d[todo] = _kkt_step(H[todo], g[todo], free[todo], ridge[todo])
+            bad = free[todo] & (Da[todo] == 0) & (d[todo] < 0)
+            rows = bad.any(1)
+            if not rows.any():
+                break
+            free[todo[rows]] &= ~bad[rows]
+            todo = todo[rows]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            amax = np.where(d < 0, -Da / d, np.inf).min(1)
+        alpha = np.minimum(1.0, amax)
+        f0 = fval(Ra, Da)
+        newD = Da
+        pending = np.ones(p, dtype=bool)
+        for _h in range(40):
+            cand = np.clip(Da + alpha[:, None] * d, 0.0, None)
+            hit = alpha == amax  # coefficients reaching the boundary become exactly 0
+            if hit.any():
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    zero = hit[:, None] & (d < 0) & (np.abs(Da + amax[:, None] * d) <= 1e-14 + 1e-12 * Da)
+                cand[zero] = 0.0
+            cand /= cand.sum(1, keepdims=True)
+            ok = fval(Ra, cand) >= f0 - 1e-12 * (1.0 + np.abs(f0))
+            take = pending & ok
+            newD = np.where(take[:, None], cand, newD)
+            pending &= ~ok
+            if not pending.any():
+                break
+            alpha = np.where(pending, alpha / 2, alpha)
+        D[act] = newD
+        act = act[~pending]  # no ascent left at machine precision: converged
+    return D
+
+
+def _kkt_step(H: np.ndarray, g: np.ndarray, free: np.ndarray, ridge: np.ndarray) -> np.ndarray:
+    """Newton ascent step on the free coefficients constrained to ``sum d = 0``, batched.
+
+    Solves ``[H 1; 1' 0] [d; mu] = [g; 0]`` on the free block (``H`` minus the Hessian,
+    plus *ridge* on its diagonal), with ``d = 0`` elsewhere.
+
+    Parameters
+    ----------
+    H : numpy.ndarray, shape (p, m, m)
+    g : numpy.ndarray, shape (p, m)
+    free : numpy.ndarray of bool, shape (p, m)
+    ridge : numpy.ndarray, shape (p,)
+
+    Returns
+    -------
+    numpy.ndarray, shape (p, m)
+    """
+    p, m = g.shape
+    eye = np.eye(m)
+    K = np.zeros((p, m + 1, m + 1))
+    K[:, :m, :m] = np.where(free[:, :, None] & free[:, None, :], H, 0.0) + eye * ridge[:, None, None]
+    K[:, :m, :m] += eye * (~free)[:, :, None]
+    K[:, :m, m] = free
+    K[:, m, :m] = free
+    rhs = np.zeros((p, m + 1))
+    rhs[:, :m] = np.where(free, g, 0.0)
+    try:
+        sol = np.linalg.solve(K, rhs[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        sol = np.stack([np.linalg.lstsq(K[i], rhs[i], rcond=None)[0] for i in range(p)])
+    d = np.where(free, sol[:, :m], 0.0)
+    d -= free * (d.sum(1) / np.maximum(free.sum(1), 1))[:, None]  # exact sum-zero
+    return d
+
+
 def _dyadml_chunk(args) -> tuple[np.ndarray, np.ndarray]:
-    enc, I, J, c, constrained = args
-    R1, R2, valid = _ibd_likelihood_ratios(enc, I, J)
-    k = _em_k(R1, R2, c)
-    if constrained:
-        # outbred relationships satisfy k1^2 >= 4 k0 k2 (Thompson 1976); when the
-        # unconstrained maximum violates it, the constrained maximum is on the boundary curve
-        bad = k[:, 1] ** 2 < 4 * k[:, 0] * k[:, 2] - 1e-9
-        if bad.any():
-            k[bad] = _max_on_curve(R1[bad], R2[bad], c)
+    enc, I, J, c, constrained, states = args
+    if states == 9:
+        R9, valid = _jacquard_ratios(enc, I, J)
+        k = _max_simplex(R9, c)
+        # the outbred Cotterman states: k0 = S9, k1 = S8, k2 = S7
+        R1, R2 = R9[..., 7], R9[..., 6]
+    else:
+        R1, R2, valid = _ibd_likelihood_ratios(enc, I, J)
+        k = _em_k(R1, R2, c)
+        if constrained:
+            # outbred relationships satisfy k1^2 >= 4 k0 k2 (Thompson 1976); when the
+            # unconstrained maximum violates it, the constrained maximum is on the boundary curve
+            bad = k[:, 1] ** 2 < 4 * k[:, 0] * k[:, 2] - 1e-9
+            if bad.any():
+                k[bad] = _max_on_curve(R1[bad], R2[bad], c)
     k[~valid.any(1)] = np.nan
     ll = np.stack(
         [_loglik_k(R1, R2, c, np.asarray(RELATIONSHIP_K[cls], dtype=float)) for cls in ("PO", "FS", "HS", "U")],
@@ -809,69 +1027,91 @@ def dyadml_pairs(
     J: np.ndarray,
     locus_weights: np.ndarray | None = None,
     *,
+    states: int = 9,
     outbred_constraint: bool = False,
-    chunk: int = 50000,
+    chunk: int = 20000,
     executor: Executor | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Dyadic maximum-likelihood relatedness (Milligan 2003) for the pairs (I[q], J[q]).
 
-    Maximises ``prod_l [k0 P0_l + k1 P1_l + k2 P2_l]`` over (k0, k1, k2) on the simplex, where
-    ``P_k`` is the probability of the pair's genotypes given k alleles identical by descent
-    (Thompson 1975; Milligan 2003, restricted to the three IBD states of non-inbred
-    individuals, as COANCESTRY with ``allow.inbreeding = FALSE``). The likelihood is a mixture
-    in k, so EM maximises it, vectorised over pairs. ``r = k1/2 + k2``.
-    With *outbred_constraint* the search is restricted to ``k1^2 >= 4 k0 k2`` (Thompson
-    1976), the region reachable by outbred pedigrees; off by default, as in COANCESTRY.
+    ``states=9`` (default): maximises ``prod_l sum_i Delta_i P(G_x, G_y | S_i)`` over the nine
+    condensed Jacquard (1974) identity coefficients Delta_1..Delta_9 on the simplex (Milligan
+    2003, Table 1 probabilities; see :func:`_jacquard_ratios`), by an exact active-set
+    Newton method vectorised over pairs (:func:`_max_simplex`), and reports
+    ``r = 2 Delta1 + Delta3 + Delta5 + Delta7 + Delta8 / 2`` (twice the coancestry
+    ``theta = Delta1 + (Delta3 + Delta5 + Delta7)/2 + Delta8/4``; r = 0.5 for full sibs).
+    This is what related 1.0 / COANCESTRY's ``dyadml`` column reports with related's
+    default ``allow.inbreeding = FALSE``: related's R wrapper writes the Fortran flag
+    "1 = inbreeding NOT allowed" as ``ifelse(allow.inbreeding, 1, 0)``, i.e. inverted, so
+    the default run allows inbreeding. On related's simrel data every one of the 435 pairs
+    agrees within 0.001 (docs/notes/issue-4.md). Genotyping error is not modelled (related's
+    default ``error.rates = 0``).
 
-    Difference from COANCESTRY: its ``dyadml`` column on related's simrel data is consistent
-    with a genotyping-error term in its likelihood (FS0000003-FS00000010 get r = 1.0 although
-    three loci are homozygote/heterozygote discordant, impossible for k2 = 1 without error)
-    and differs at other pairs for reasons not identified (docs/notes/issue-4.md); this
-    implementation is the error-free likelihood, maximised exactly.
+    ``states=3``: the three Cotterman coefficients (k0, k1, k2) = (Delta9, Delta8, Delta7) of
+    non-inbred individuals, maximised exactly (edges, KKT check, damped Newton inside);
+    ``r = k1/2 + k2``. With *outbred_constraint* the search is restricted to
+    ``k1^2 >= 4 k0 k2`` (Thompson 1976), the region reachable by outbred pedigrees.
+
+    Either way the log-likelihoods of the relationship classes use the outbred Cotterman
+    points (PO, FS, HS, U of :data:`genetics.simulate.RELATIONSHIP_K`). Loci not typed in
+    both individuals are skipped; allele frequencies are those of *enc* (by default all
+    typed individuals, as related).
 
     Parameters
     ----------
     enc : AlleleIndicators
     I, J : numpy.ndarray of int, shape (P,)
     locus_weights : numpy.ndarray, shape (L,), optional
+    states : {9, 3}
+    outbred_constraint : bool
+        Only with ``states=3``.
     chunk : int
-        Pairs per work item (memory about chunk x L x 8 doubles).
+        Pairs per work item (memory about chunk x L x 30 doubles).
     executor : concurrent.futures.Executor, optional
 
     Returns
     -------
     r : numpy.ndarray, shape (P,)
-    k : numpy.ndarray, shape (P, 3)
-        ML estimates of (k0, k1, k2); NaN when the pair shares no typed locus.
+    k : numpy.ndarray, shape (P, 9) or (P, 3)
+        ML estimates of Delta_1..Delta_9, or of (k0, k1, k2); NaN when the pair shares no
+        typed locus.
     loglik : numpy.ndarray, shape (P, 4)
         Log-likelihood ratios (against unrelated) of PO, FS, HS, U.
     """
+    if states not in (3, 9):
+        raise ValueError("states must be 3 or 9")
+    if outbred_constraint and states != 3:
+        raise ValueError("outbred_constraint applies to states=3 only")
     c = _weights(enc, locus_weights)
     I = np.asarray(I)
     J = np.asarray(J)
-    items = [(enc, I[s:s + chunk], J[s:s + chunk], c, outbred_constraint) for s in range(0, len(I), chunk)]
+    items = [(enc, I[s:s + chunk], J[s:s + chunk], c, outbred_constraint, states)
+             for s in range(0, len(I), chunk)]
     res = map_ordered(_dyadml_chunk, items, executor=executor, desc="dyadml")
     if not res:
-        return np.zeros(0), np.zeros((0, 3)), np.zeros((0, 4))
+        return np.zeros(0), np.zeros((0, states)), np.zeros((0, 4))
     k = np.concatenate([x[0] for x in res])
     ll = np.concatenate([x[1] for x in res])
-    return k[:, 1] / 2 + k[:, 2], k, ll
+    r = k @ R_WEIGHTS if states == 9 else k[:, 1] / 2 + k[:, 2]
+    return r, k, ll
 
 
 def dyadml(
     enc: AlleleIndicators,
     locus_weights: np.ndarray | None = None,
     *,
+    states: int = 9,
     outbred_constraint: bool = False,
     executor: Executor | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`dyadml_pairs` over all pairs, as symmetric (n, n) matrices r, (n, n, 3) k and
-    (n, n, 4) log-likelihoods (diagonal NaN)."""
+    """:func:`dyadml_pairs` over all pairs, as symmetric (n, n) matrices r, (n, n, states)
+    coefficients and (n, n, 4) log-likelihoods (diagonal NaN)."""
     n = enc.n
     I, J = np.triu_indices(n, 1)
-    r, k, ll = dyadml_pairs(enc, I, J, locus_weights, outbred_constraint=outbred_constraint, executor=executor)
+    r, k, ll = dyadml_pairs(enc, I, J, locus_weights, states=states, outbred_constraint=outbred_constraint,
+                            executor=executor)
     R = np.full((n, n), np.nan)
-    K = np.full((n, n, 3), np.nan)
+    K = np.full((n, n, states), np.nan)
     LL = np.full((n, n, 4), np.nan)
     for arr, val in ((R, r), (K, k), (LL, ll)):
         arr[I, J] = val
@@ -918,18 +1158,24 @@ def pair_values(
     J: np.ndarray,
     locus_weights: np.ndarray | None = None,
     executor: Executor | None = None,
+    *,
+    dyadml_states: int = 9,
 ) -> dict[str, np.ndarray]:
     """Requested estimators for the pairs (I[q], J[q]), each an array (P,).
 
-    ``dyadml`` also yields ``dyadml_class`` (PO/FS/HS/U by likelihood) and ``k0, k1, k2``.
+    ``dyadml`` (over *dyadml_states* IBD states, see :func:`dyadml_pairs`) also yields
+    ``dyadml_class`` (PO/FS/HS/U by likelihood) and the ML coefficients ``delta1..delta9``
+    (9 states) or ``k0, k1, k2`` (3 states).
     """
     out: dict[str, np.ndarray] = {}
     for e in _check_estimators(estimators):
         if e == "dyadml":
-            r, k, ll = dyadml_pairs(enc, I, J, locus_weights, executor=executor)
+            r, k, ll = dyadml_pairs(enc, I, J, locus_weights, states=dyadml_states, executor=executor)
             out["dyadml"] = r
             out["dyadml_class"] = classify_relationship(ll)
-            out["k0"], out["k1"], out["k2"] = k[:, 0], k[:, 1], k[:, 2]
+            names = [f"delta{i + 1}" for i in range(9)] if dyadml_states == 9 else ["k0", "k1", "k2"]
+            for i, name in enumerate(names):
+                out[name] = k[:, i]
         elif len(I) * 4 < enc.n * enc.n:
             out[e] = _MOMENT[e](enc, locus_weights, pairs=(I, J))
         else:
@@ -942,20 +1188,22 @@ def pairwise_matrices(
     estimators: Sequence[str] = ESTIMATORS,
     locus_weights: np.ndarray | None = None,
     executor: Executor | None = None,
+    *,
+    dyadml_states: int = 9,
 ) -> dict[str, np.ndarray]:
     """All requested estimators as symmetric (n, n) matrices (diagonal meaningless)."""
     out: dict[str, np.ndarray] = {}
     for e in _check_estimators(estimators):
         if e == "dyadml":
-            out[e] = dyadml(enc, locus_weights, executor=executor)[0]
+            out[e] = dyadml(enc, locus_weights, states=dyadml_states, executor=executor)[0]
         else:
             out[e] = _MOMENT[e](enc, locus_weights)
     return out
 
 
 def _boot_one(args) -> dict[str, np.ndarray]:
-    enc, estimators, weights, I, J = args
-    v = pair_values(enc, estimators, I, J, weights)
+    enc, estimators, weights, I, J, states = args
+    v = pair_values(enc, estimators, I, J, weights, dyadml_states=states)
     return {e: v[e] for e in estimators}
 
 
@@ -967,6 +1215,8 @@ def bootstrap_ci(
     level: float = 0.95,
     executor: Executor | None = None,
     pairs: tuple[np.ndarray, np.ndarray] | None = None,
+    *,
+    dyadml_states: int = 9,
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Percentile bootstrap CIs over loci for every pair (default: upper triangle order).
 
@@ -977,7 +1227,7 @@ def bootstrap_ci(
     L = enc.n_loci
     I, J = pairs if pairs is not None else np.triu_indices(enc.n, 1)
     weights = [np.bincount(rng.integers(0, L, L), minlength=L).astype(float) for _ in range(n_boot)]
-    res = map_ordered(_boot_one, [(enc, list(estimators), w, I, J) for w in weights], executor=executor,
+    res = map_ordered(_boot_one, [(enc, list(estimators), w, I, J, dyadml_states) for w in weights], executor=executor,
                       desc="bootstrap")
     alpha = (1 - level) / 2
     out = {}
@@ -1039,6 +1289,7 @@ def relatedness_table(
     seed: int | None = 1,
     level: float = 0.95,
     executor: Executor | None = None,
+    dyadml_states: int = 9,
 ) -> pd.DataFrame:
     """Every pair's relatedness as a table ``id_1, id_2, <estimator>..., n_loci``.
 
@@ -1053,7 +1304,7 @@ def relatedness_table(
     I, J = np.triu_indices(g.n_samples, 1)
     M = enc.typed.astype(np.float32)
     shared = (M @ M.T)[I, J].astype(int)
-    vals = pair_values(enc, est, I, J, executor=executor)
+    vals = pair_values(enc, est, I, J, executor=executor, dyadml_states=dyadml_states)
     samples = np.asarray(g.samples, dtype=object)
     cols: dict[str, np.ndarray] = {"id_1": samples[I], "id_2": samples[J]}
     for e in est:
@@ -1061,7 +1312,8 @@ def relatedness_table(
         if e == "dyadml":
             cols["dyadml_class"] = vals["dyadml_class"]
     if n_boot > 0:
-        ci = bootstrap_ci(enc, est, n_boot, np.random.default_rng(seed), level, executor, (I, J))
+        ci = bootstrap_ci(enc, est, n_boot, np.random.default_rng(seed), level, executor, (I, J),
+                          dyadml_states=dyadml_states)
         for e in est:
             cols[f"{e}_lo"], cols[f"{e}_hi"] = ci[e]
     cols["n_loci"] = shared
@@ -1102,6 +1354,7 @@ def compare_estimators(
     seed: int | None = 1,
     classes: Sequence[str] = ("PO", "FS", "HS", "U"),
     executor: Executor | None = None,
+    dyadml_states: int = 9,
 ) -> Comparison:
     """Choose an estimator by simulation, as related's ``compareestimators``.
 
@@ -1127,7 +1380,7 @@ def compare_estimators(
     ref = {locus: dict(zip(s.tolist(), f.tolist())) for locus, s, f in zip(panel.loci, panel.sizes, panel.freqs)}
     enc = encode(alleles, panel.loci, ref)
     I, J = np.arange(P), np.arange(P) + P
-    vals = pair_values(enc, est, I, J, executor=executor)
+    vals = pair_values(enc, est, I, J, executor=executor, dyadml_states=dyadml_states)
     truth = np.array([TRUE_R[c] for c in labels])
     pairs = pd.DataFrame({"relationship": labels, "true_r": truth, **{e: vals[e] for e in est}})
     rows = []
