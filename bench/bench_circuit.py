@@ -68,6 +68,11 @@ def main() -> None:
     print(f"grid {a.size} x {a.size} ({a.size * a.size:,} cells), {P} focal points, {npairs} pairs, "
           f"{nb} neighbours, cg+amg rtol 1e-6")
 
+    # warm-up (imports, first calls) outside the timings
+    wg, wf = landscape(30, 3, 0)
+    effective_resistance_matrix(wg, wf, neighbors=nb, avg=avg, solver="cg+amg")
+    Factor(raster_graph(wg).graph.laplacian()[1:, 1:], "cg+amg", 1e-6)
+
     # ---- (a) ours vs the floor, alternated --repeat times (min of each: the host may be busy)
     rg, L, Lg, nodes, gi = grounded(g, focal, nb, avg)
     g0 = int(nodes.min())
@@ -75,6 +80,13 @@ def main() -> None:
     t_ours_a = t_setup = t_solves = np.inf
     peak_a = 0
     for _ in range(a.repeat):
+        # bigcats first in each alternation (the conservative order: it pays any first-touch costs)
+        tracemalloc.start()
+        t = time.perf_counter()
+        ids, R = effective_resistance_matrix(g, focal, neighbors=nb, avg=avg, solver="cg+amg")
+        t_ours_a = min(t_ours_a, time.perf_counter() - t)
+        peak_a = max(peak_a, tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
         t = time.perf_counter()
         f = Factor(Lg, "cg+amg", 1e-6)
         ts = time.perf_counter() - t
@@ -87,12 +99,6 @@ def main() -> None:
         tv = time.perf_counter() - t
         if ts + tv < t_setup + t_solves:
             t_setup, t_solves = ts, tv
-        tracemalloc.start()
-        t = time.perf_counter()
-        ids, R = effective_resistance_matrix(g, focal, neighbors=nb, avg=avg, solver="cg+amg")
-        t_ours_a = min(t_ours_a, time.perf_counter() - t)
-        peak_a = max(peak_a, tracemalloc.get_traced_memory()[1])
-        tracemalloc.stop()
     t_base_a = t_setup + t_solves
     col = {k: j for j, k in enumerate(others)}
     Y = np.array([[0.0 if (k == g0 or m == g0) else xs[col[m]][gi[k]] for m in nodes] for k in nodes])
