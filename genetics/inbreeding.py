@@ -16,12 +16,14 @@ Pure cores on allele arrays ``(n, L, 2)`` (``-1`` missing) plus a table builder.
   16:2474-2487) with a bootstrap CI over individuals, as inbreedR ``g2_microsats``.
 * For biallelic SNP data: F from observed vs expected homozygosity (PLINK 1.9 ``--het``
   convention, expected 1 - 2pq from the sample frequencies with no sample-size correction) and
-  F_ROH from runs of homozygosity found by scikit-allel's HMM (``allel.roh_mhmm``).
+  F_ROH (McQuillan et al. 2008) from runs of homozygosity found by scikit-allel's HMM
+  (``allel.roh_mhmm``) run per SNP with SNP-panel emission probabilities (see :func:`froh`).
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -241,15 +243,62 @@ def froh_available() -> bool:
     return True
 
 
-def froh(alleles: np.ndarray, chroms: np.ndarray, positions: np.ndarray,
-         contig_lengths: dict[str, int] | None = None, min_roh: int = 0) -> np.ndarray:
+def froh(
+    alleles: np.ndarray,
+    chroms: np.ndarray,
+    positions: np.ndarray,
+    contig_lengths: dict[str, int] | None = None,
+    min_roh: int = 0,
+    *,
+    phet_roh: float = 0.01,
+    phet_nonroh: float | tuple[float, ...] | None = None,
+    transition: float = 1e-3,
+) -> np.ndarray:
     """Fraction of the genome in runs of homozygosity, per individual (F_ROH).
 
-    Runs are called per chromosome with scikit-allel's multi-state HMM ``allel.roh_mhmm``
-    (its default heterozygosity and transition settings); F_ROH = total ROH length / total
-    length of the chromosomes (``contig_lengths``, or when absent the last variant position,
-    i.e. the chromosome is assumed to start at 1). scikit-allel needs the optional package
-    ``hmmlearn`` for this; without it a :class:`~genetics.errors.BigcatsError` says so.
+    ``F_ROH = total ROH length / total length covered`` (McQuillan et al. 2008, Am J Hum
+    Genet 83:359-372), summed over chromosomes; the covered length of a chromosome is
+    ``contig_lengths[chrom]`` when given, else the span from its first to its last typed SNP.
+    A run's length is the distance between its first and last SNP.
+
+    Runs are called per individual and chromosome with scikit-allel's multi-state HMM
+    ``allel.roh_mhmm``, applied **per SNP**, not per base: scikit-allel models every base of
+    the contig, with its defaults (het probability 0.0025-0.01 outside ROH, 0.001 inside)
+    tuned to whole-genome data where most sites are invariant; on a SNP panel (a het every
+    few hundred bases or fewer) those defaults call the whole genome a ROH (F_ROH = 1). Here
+    the observations are the SNPs in position order (ranks 1..n as ``pos``, ``contig_size``
+    n), a missing genotype is an inaccessible site (``is_accessible``), and the emission
+    probabilities are those of SNPs:
+
+    * outside ROH, the chance of a heterozygote is the panel's mean expected heterozygosity
+      ``mean_l 2 p_l q_l`` (sample frequencies), unless *phet_nonroh* is given;
+    * inside ROH, *phet_roh* (genotyping error and mutation; default 0.01);
+    * *transition* is the per-SNP probability of switching state (default 1e-3: entering and
+      leaving a run costs about 2 ln(1000) = 14 nats, so with He = 0.5 a call needs roughly
+      20 or more consecutive homozygous SNPs).
+
+    Parameters
+    ----------
+    alleles : numpy.ndarray of int, shape (n, L, 2)
+        Allele codes, -1 missing; loci with more than two alleles are treated as missing.
+    chroms : numpy.ndarray of object, shape (L,)
+    positions : numpy.ndarray of int, shape (L,)
+    contig_lengths : dict, optional
+        Chromosome lengths (bp) for the denominator.
+    min_roh : int
+        Minimum run length (bp) to count.
+    phet_roh, phet_nonroh, transition : float
+        HMM parameters per SNP (see above).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (n,)
+        NaN when no chromosome has two or more SNPs.
+
+    Raises
+    ------
+    BigcatsError
+        When scikit-allel's HMM dependency ``hmmlearn`` is not installed.
     """
     if not froh_available():
         from .errors import BigcatsError
@@ -258,17 +307,29 @@ def froh(alleles: np.ndarray, chroms: np.ndarray, positions: np.ndarray,
     import allel
 
     a = np.asarray(alleles)
+    chroms = np.asarray(chroms, dtype=object)
+    positions = np.asarray(positions, dtype=np.int64)
     n = a.shape[0]
     codes = np.full(a.shape, -1, dtype=np.int8)
+    he = []
     for j in range(a.shape[1]):
         t = a[:, j, 0] != MISSING
         u, inv = np.unique(a[t, j, :], return_inverse=True)
-        if len(u) > 2:
+        if len(u) > 2 or not t.any():
             continue
         codes[t, j, :] = inv.reshape(-1, 2)
+        q = inv.mean()
+        he.append(2 * q * (1 - q))
+    if phet_nonroh is None:
+        h = float(np.mean(he)) if he else 0.0
+        if not 0 < h <= 1:
+            return np.full(n, np.nan)  # no polymorphic SNP: runs cannot be told apart
+        phet_nonroh = (max(h, phet_roh * 1.01),)
+    elif isinstance(phet_nonroh, (int, float)):
+        phet_nonroh = (float(phet_nonroh),)
     out = np.zeros(n)
     total = 0.0
-    for chrom in dict.fromkeys(chroms):
+    for chrom in dict.fromkeys(chroms.tolist()):
         sel = np.flatnonzero(chroms == chrom)
         order = sel[np.argsort(positions[sel], kind="stable")]
         pos = positions[order]
@@ -276,12 +337,22 @@ def froh(alleles: np.ndarray, chroms: np.ndarray, positions: np.ndarray,
         order, pos = order[keep], pos[keep]
         if len(pos) < 2:
             continue
-        length = int((contig_lengths or {}).get(chrom, int(pos[-1])))
-        total += length
+        span = int(pos[-1] - pos[0])
+        total += float((contig_lengths or {}).get(chrom, span))
+        rank = np.arange(1, len(pos) + 1)
         for i in range(n):  # one HMM per individual and chromosome (scikit-allel's API)
-            gv = allel.GenotypeVector(codes[i, order, :])
-            roh, _ = allel.roh_mhmm(gv, pos, contig_size=length, min_roh=min_roh)
-            out[i] += float(roh["length"].sum()) if len(roh) else 0.0
+            gi = codes[i, order, :]
+            typed = gi[:, 0] >= 0
+            if typed.sum() < 2:
+                continue
+            with warnings.catch_warnings():  # scikit-allel's own pandas deprecation
+                warnings.filterwarnings("ignore", message="The inplace keyword")
+                roh, _ = allel.roh_mhmm(allel.GenotypeVector(gi), rank, phet_roh=phet_roh,
+                                        phet_nonroh=tuple(phet_nonroh), transition=transition,
+                                        is_accessible=typed)
+            if len(roh):
+                lengths = pos[roh["stop"].to_numpy() - 1] - pos[roh["start"].to_numpy() - 1]
+                out[i] += float(lengths[lengths >= max(min_roh, 1)].sum())
     with np.errstate(invalid="ignore", divide="ignore"):
         return out / total if total > 0 else np.full(n, np.nan)
 

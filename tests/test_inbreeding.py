@@ -151,6 +151,9 @@ def test_froh_with_scikit_allel_hmm_or_clear_error():
         return
     f = I.froh(a, chroms, pos)
     assert f[0] > 0.4 and f[0] > f[1:].max()
+    # the planted run covers SNPs 51..250: (250 - 51) / (300 - 1) = 0.666 of the covered length
+    assert f[0] == pytest.approx(199 / 299, abs=0.03)
+    assert f[1:].max() < 0.05
 
 
 def test_pedigree_fixture_runs_through_cli(run_cli, tmp_path):
@@ -175,3 +178,49 @@ def test_simulated_pedigree_smlh_mean_is_one():
     ped = simulate_pedigree(panel, 30, 20, rng=rng)
     s = I.smlh(ped.genotypes.alleles)
     assert s.mean() == pytest.approx(1.0, abs=0.05)
+
+
+def test_froh_hmm_recovers_planted_runs():
+    """Known truth on a SNP panel: F_ROH (McQuillan et al. 2008) = planted ROH length /
+    covered length, with the scikit-allel HMM run per SNP (hmmlearn is a dependency, so the
+    HMM path must run here). Two chromosomes with different SNP spacing, 3 % missing
+    genotypes; outbred individuals get ~0. scikit-allel's per-base defaults would give 1.0
+    for everyone on such a panel."""
+    assert I.froh_available()
+    rng = np.random.default_rng(8)
+    n, L1, L2 = 12, 400, 250
+    L = L1 + L2
+    p = rng.uniform(0.2, 0.8, L)
+    a = np.sort((rng.random((n, L, 2)) < p[None, :, None]).astype(int) + 1, axis=-1)
+    pos = np.r_[np.arange(1, L1 + 1) * 2000, np.arange(1, L2 + 1) * 5000]
+    chroms = np.array(["1"] * L1 + ["2"] * L2, dtype=object)
+    covered = (L1 - 1) * 2000 + (L2 - 1) * 5000
+    runs = {0: [(50, 250)], 1: [(L1 + 20, L1 + 120)], 2: [(10, 110), (L1 + 100, L1 + 240)], 3: [(300, 340)]}
+    truth = np.zeros(n)
+    for i, rr in runs.items():
+        for s, e in rr:
+            a[i, s:e, 1] = a[i, s:e, 0]
+            truth[i] += pos[e - 1] - pos[s]
+    truth /= covered
+    a[rng.random((n, L)) < 0.03] = -1
+    f = I.froh(a, chroms, pos)
+    assert np.all(np.abs(f - truth) < 0.03), (np.round(f, 3), np.round(truth, 3))
+    assert f[4:].max() < 0.03
+    # contig lengths change only the denominator
+    f2 = I.froh(a, chroms, pos, contig_lengths={"1": 2 * (L1 - 1) * 2000, "2": (L2 - 1) * 5000 * 2})
+    assert np.allclose(f2, f / 2)
+    # scikit-allel's whole-genome (per-base) defaults on the same panel: everything is "ROH"
+    import allel
+
+    codes = np.where(a[0] > 0, a[0] - 1, -1)[:L1]
+    _, f_default = allel.roh_mhmm(allel.GenotypeVector(codes), pos[:L1], contig_size=int(pos[L1 - 1]))
+    assert f_default > 0.95
+
+
+def test_froh_without_hmmlearn_is_a_clear_error(monkeypatch):
+    from genetics.errors import BigcatsError
+
+    monkeypatch.setattr(I, "froh_available", lambda: False)
+    a = np.ones((2, 3, 2), dtype=int)
+    with pytest.raises(BigcatsError, match="hmmlearn"):
+        I.froh(a, np.array(["1"] * 3, dtype=object), np.array([1, 2, 3]))
