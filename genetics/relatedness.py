@@ -852,7 +852,7 @@ R_WEIGHTS = np.array([2.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.5, 0.0])
 
 
 def _max_simplex(
-    R: np.ndarray, lw: np.ndarray, n_em: int = 20, n_newton: int = 100, tol: float = 1e-10
+    R: np.ndarray, lw: np.ndarray, n_em: int = 5, n_newton: int = 100, tol: float = 1e-10
 ) -> np.ndarray:
     """Maximise ``f(D) = sum_l lw_l log(sum_i D_i R_li)`` over the simplex, all pairs at once.
 
@@ -880,27 +880,31 @@ def _max_simplex(
     use = lw > 0  # loci left out of a bootstrap resample carry no likelihood (and may be 0)
     R, lw = R[:, use], lw[use]
     W = float(lw.sum())
-    # a state with R = 0 at some locus can still be optimal; start from the uniform mixture
-    D = np.full((P, m), 1.0 / m)
+    # start from the uniform mixture of the last three states (for the Jacquard states the
+    # outbred S7-S9) and let EM steps move it; other states enter in the Newton phase
+    # when their gradient exceeds the multiplier
+    D = np.zeros((P, m))
+    D[:, -min(3, m):] = 1.0 / min(3, m)
     for _ in range(n_em):
-        den = np.einsum("plk,pk->pl", R, D)
+        den = _mix(R, D)
         with np.errstate(divide="ignore", invalid="ignore"):
-            D = D * np.einsum("plk,pl->pk", R, lw / den) / W
+            D = D * _wsum(R, lw / den) / W
     D = np.nan_to_num(D)
     D /= D.sum(1, keepdims=True)
 
     def fval(Rs, Ds):
         with np.errstate(divide="ignore"):
-            return (np.log(np.einsum("plk,pk->pl", Rs, Ds)) * lw).sum(1)
+            return (np.log(_mix(Rs, Ds)) * lw).sum(1)
 
     act = np.arange(P)
     for _ in range(n_newton):
         if len(act) == 0:
             break
-        Ra, Da = R[act], D[act]
-        den = np.einsum("plk,pk->pl", Ra, Da)
+        Ra = R if len(act) == P else R[act]
+        Da = D[act]
+        den = _mix(Ra, Da)
         q = lw / den  # (p, L)
-        g = np.einsum("plk,pl->pk", Ra, q)
+        g = _wsum(Ra, q)
         H = np.matmul((Ra * (q / den)[..., None]).transpose(0, 2, 1), Ra)  # minus the Hessian
         # coefficients that are negligible and pulled towards 0 are set to 0 (else they block
         # every step at a tiny feasible length)
@@ -909,9 +913,9 @@ def _max_simplex(
             Da = np.where(drop, 0.0, Da)
             Da /= Da.sum(1, keepdims=True)
             D[act] = Da
-            den = np.einsum("plk,pk->pl", Ra, Da)
+            den = _mix(Ra, Da)
             q = lw / den
-            g = np.einsum("plk,pl->pk", Ra, q)
+            g = _wsum(Ra, q)
             H = np.matmul((Ra * (q / den)[..., None]).transpose(0, 2, 1), Ra)
         # free set: support, plus zero coefficients whose gradient exceeds the multiplier
         free = (Da > 0) | (g > W * (1 + 1e-12))
@@ -939,9 +943,13 @@ def _max_simplex(
             amax = np.where(d < 0, -Da / d, np.inf).min(1)
         alpha = np.minimum(1.0, amax)
         f0 = fval(Ra, Da)
-        newD = Da
-        pending = np.ones(p, dtype=bool)
-        for _h in range(40):
+        # first the full Newton step clipped at 0 (drops several coefficients at once); where
+        # it does not increase f, the largest feasible step, halved as needed
+        full = np.clip(Da + d, 0.0, None)
+        full /= full.sum(1, keepdims=True)
+        pending = ~(fval(Ra, full) > f0)
+        newD = np.where(pending[:, None], Da, full)
+        for _h in range(40 if pending.any() else 0):
             cand = np.clip(Da + alpha[:, None] * d, 0.0, None)
             hit = alpha == amax  # coefficients reaching the boundary become exactly 0
             if hit.any():
@@ -959,6 +967,16 @@ def _max_simplex(
         D[act] = newD
         act = act[~pending]  # no ascent left at machine precision: converged
     return D
+
+
+def _mix(R: np.ndarray, D: np.ndarray) -> np.ndarray:
+    """``sum_k R[p, l, k] D[p, k]`` -> (P, L) (batched matrix-vector product)."""
+    return np.matmul(R, D[:, :, None])[..., 0]
+
+
+def _wsum(R: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``sum_l q[p, l] R[p, l, k]`` -> (P, m)."""
+    return np.matmul(q[:, None, :], R)[:, 0, :]
 
 
 def _kkt_step(H: np.ndarray, g: np.ndarray, free: np.ndarray, ridge: np.ndarray) -> np.ndarray:

@@ -180,6 +180,7 @@ def test_simulated_pedigree_smlh_mean_is_one():
     assert s.mean() == pytest.approx(1.0, abs=0.05)
 
 
+@pytest.mark.filterwarnings("ignore:The inplace keyword")
 def test_froh_hmm_recovers_planted_runs():
     """Known truth on a SNP panel: F_ROH (McQuillan et al. 2008) = planted ROH length /
     covered length, with the scikit-allel HMM run per SNP (hmmlearn is a dependency, so the
