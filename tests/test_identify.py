@@ -101,8 +101,13 @@ def test_executor_gives_identical_result():
 def test_scat_simulation_ari():
     """>= 50 animals, 1-4 scats, 3-4 PCRs, 15 % ADO, 2 % FA, 8 % failures, 14 loci.
 
-    Five independent surveys (seeds 0-4, not chosen): mean ARI >= 0.98 and none below 0.95
-    (the misses are full siblings merged when a scat lacks the loci that tell them apart).
+    Five independent surveys (seeds 0-4, not chosen): mean ARI >= 0.98 and none below 0.95.
+    Per seed ARI >= 0.98 is NOT reached: seed 2 gives 0.970 because one scat typed at 8 loci
+    has 0 mismatches with the consensus genotypes of two full siblings (the loci that tell
+    them apart failed); it is flagged ``multiple_match`` and the tie goes to the wrong sibling
+    (docs/notes/issue-3.md). The test therefore also checks, per seed, that every sample
+    placed away from its animal carries a flag and that the unflagged samples alone match the
+    truth with ARI >= 0.98.
     """
     aris = []
     for seed in range(5):
@@ -115,6 +120,14 @@ def test_scat_simulation_ari():
         cons = consensus_genotypes(rep.alleles, rep.n_runs, 2, 3)
         r = identify_individuals(cons.alleles, max_mismatch=1, min_loci=7, missing_weight=0.0)
         aris.append(adjusted_rand_index(sv.truth, r.individual))
+        t = np.asarray(sv.truth)
+        df = pd.DataFrame({"t": t, "i": r.individual})
+        maj_i = df.groupby("i")["t"].agg(lambda x: x.value_counts().index[0])
+        maj_t = df.groupby("t")["i"].agg(lambda x: x.value_counts().index[0])
+        misplaced = (maj_i[r.individual].to_numpy() != t) | (maj_t[t].to_numpy() != r.individual)
+        ok = r.status == "ok"
+        assert not (misplaced & ok).any(), (seed, np.flatnonzero(misplaced & ok))
+        assert adjusted_rand_index(t[ok], r.individual[ok]) >= 0.98, seed
     assert np.mean(aris) >= 0.98, aris
     assert min(aris) >= 0.95, aris
 
