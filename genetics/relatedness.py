@@ -856,14 +856,18 @@ def _max_simplex(
 ) -> np.ndarray:
     """Maximise ``f(D) = sum_l lw_l log(sum_i D_i R_li)`` over the simplex, all pairs at once.
 
-    f is concave. A few EM steps (``D_i <- D_i sum_l lw_l R_li / (R_l.D) / sum lw``) give a
-    start inside the simplex; then an active-set projected Newton method: on the free set
-    (coefficients > 0, or = 0 with gradient above the multiplier ``sum lw``) a Newton step
-    constrained to ``sum d = 0`` (a batched (m+1) x (m+1) KKT solve with a tiny ridge for
-    directions the data do not identify), the largest feasible step (coefficients reaching 0
-    are fixed at 0), halved until f does not decrease. Stops when the KKT conditions hold
-    (``g_i = sum lw`` on the support, ``<=`` off it) to *tol*. Pairs iterate independently
-    (converged ones drop out); the loop runs over iterations only.
+    f is concave. Start: the uniform mixture of the last three coefficients (the outbred
+    states S7-S9 for the Jacquard ratios) moved by *n_em* EM steps
+    (``D_i <- D_i sum_l lw_l R_li / (R_l.D) / sum lw``). Then an active-set Newton method: on
+    the free set (coefficients > 0, or = 0 with gradient above the multiplier ``sum lw``) a
+    Newton step constrained to ``sum d = 0`` (a batched (m+1) x (m+1) KKT solve with a tiny
+    ridge for directions the data do not identify; a zero coefficient the step would make
+    negative is fixed and the step solved again). The full step clipped at 0 and renormalised
+    is taken when it increases f (it can drop several coefficients at once); otherwise the
+    largest feasible step (coefficients reaching 0 are fixed at 0), halved until f does not
+    decrease. Stops when the KKT conditions hold (``g_i = sum lw`` on the support, ``<=`` off
+    it) to *tol* relative to ``sum lw``, or when no step increases f. Pairs iterate
+    independently (converged ones drop out); the loop runs over iterations only.
 
     Parameters
     ----------
@@ -924,7 +928,7 @@ def _max_simplex(
         if done.all():
             break
         keep = ~done
-        act, Ra, Da, g, H, free, f0 = act[keep], Ra[keep], Da[keep], g[keep], H[keep], free[keep], None
+        act, Ra, Da, g, H, free = act[keep], Ra[keep], Da[keep], g[keep], H[keep], free[keep]
         p = len(act)
         ridge = 1e-12 * np.maximum(np.trace(H, axis1=1, axis2=2), 1e-300)
         d = np.zeros((p, m))
