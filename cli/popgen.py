@@ -125,12 +125,15 @@ def _estimators(value: str) -> list[str]:
                    "default: the sample's own.")
 @click.option("--bootstrap", type=click.IntRange(0), default=0, show_default=True,
               help="Bootstrap resamples over loci for 95%% CIs (<estimator>_lo/_hi columns).")
+@click.option("--dyadml-states", type=click.Choice(["9", "3"]), default="9", show_default=True,
+              help="dyadml over the 9 Jacquard states (inbreeding allowed; matches related/COANCESTRY) "
+                   "or the 3 outbred Cotterman states (reads lower for outbred animals).")
 @seed_option
 @executor_options
 @out_option()
 @to_option()
 def relatedness_cmd(genotypes: Path, from_fmt: str | None, estimators: str, reference_freqs: Path | None,
-                    bootstrap: int, seed: int, workers: int | None, scheduler: str | None,
+                    bootstrap: int, dyadml_states: str, seed: int, workers: int | None, scheduler: str | None,
                     out: Path | None, to: str | None) -> None:
     """Pairwise relatedness of every pair: id_1,id_2,<estimator>...,n_loci.
 
@@ -145,7 +148,7 @@ def relatedness_cmd(genotypes: Path, from_fmt: str | None, estimators: str, refe
     ex = executor_from(workers, scheduler)
     try:
         df = relatedness_table(g, est, reference=ref, n_boot=bootstrap, seed=seed,
-                               executor=ex)
+                               executor=ex, dyadml_states=int(dyadml_states))
     except InputDataError as exc:
         where = reference_freqs if (ref is not None and "reference" in exc.message) else genotypes
         raise exc.located(path=where) from None
@@ -163,18 +166,21 @@ def relatedness_cmd(genotypes: Path, from_fmt: str | None, estimators: str, refe
               help="Write box plots per estimator and class (PNG/PDF/SVG; needs matplotlib).")
 @click.option("--pairs-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write every simulated pair's estimates here.")
+@click.option("--dyadml-states", type=click.Choice(["9", "3"]), default="9", show_default=True,
+              help="dyadml over the 9 Jacquard states (inbreeding allowed; matches related/COANCESTRY) "
+                   "or the 3 outbred Cotterman states (reads lower for outbred animals).")
 @seed_option
 @out_option()
 @to_option()
 def compare_cmd(genotypes: Path, from_fmt: str | None, estimators: str, pairs_per_class: int,
-                plot_path: Path | None, pairs_out: Path | None, seed: int, out: Path | None,
+                plot_path: Path | None, pairs_out: Path | None, dyadml_states: str, seed: int, out: Path | None,
                 to: str | None) -> None:
     """Choose a relatedness estimator by simulating PO/FS/HS/U pairs from the data's frequencies."""
     from genetics.relatedness import compare_estimators, plot_comparison
 
     est = _estimators(estimators)
     g = _load(genotypes, from_fmt)
-    comp = compare_estimators(g, est, pairs_per_class, seed)
+    comp = compare_estimators(g, est, pairs_per_class, seed, dyadml_states=int(dyadml_states))
     info(f"recommended estimator (highest correlation with the true r): {comp.recommended}")
     if comp.classification is not None:
         acc = ", ".join(f"{r.relationship} {r.accuracy:.2f}" for r in comp.classification.itertuples())
