@@ -194,6 +194,7 @@ def pairwise_solve(
     node_of = np.array([x[0] if len(x) else -1 for x in nodes], dtype=np.int64)
     comps = graph.components()
     L = graph.laplacian()
+    graph.__dict__.pop("_adj", None)  # the cached adjacency is not needed during the solves
     sol = PairwiseSolution(R, [], graph)
     sol._ground_local = {}
     act = np.flatnonzero(active)
