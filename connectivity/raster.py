@@ -260,7 +260,12 @@ def _same_transform(a: object, b: object, cell: float) -> bool:
     return all(abs(x - y) <= tol for x, y in zip(tuple(a)[:6], tuple(b)[:6]))  # type: ignore[arg-type]
 
 
-def check_aligned(rasters: "list[Raster] | tuple[Raster, ...]", names: "list[str] | tuple[str, ...]") -> None:
+def check_aligned(
+    rasters: "list[Raster] | tuple[Raster, ...]",
+    names: "list[str] | tuple[str, ...]",
+    *,
+    allow_missing_crs: bool = False,
+) -> None:
     """Raise :class:`InputDataError` unless all rasters share shape, transform and CRS.
 
     Parameters
@@ -268,6 +273,9 @@ def check_aligned(rasters: "list[Raster] | tuple[Raster, ...]", names: "list[str
     rasters : sequence of Raster
     names : sequence of str
         A name (usually the file path) per raster, used in the message.
+    allow_missing_crs : bool
+        Treat a raster without a CRS (an ESRI ASCII grid) as matching any CRS, as
+        Circuitscape does.
 
     Raises
     ------
@@ -290,7 +298,8 @@ def check_aligned(rasters: "list[Raster] | tuple[Raster, ...]", names: "list[str
             diffs.append(
                 "transform (origin {:.6g},{:.6g} cell {:.6g}x{:.6g} vs origin {:.6g},{:.6g} cell {:.6g}x{:.6g})".format(
                     t.c, t.f, abs(t.a), abs(t.e), u.c, u.f, abs(u.a), abs(u.e)))  # type: ignore[attr-defined]
-        if not _same_crs(r.crs, ref.crs):
+        missing = r.crs is None or ref.crs is None
+        if not (allow_missing_crs and missing) and not _same_crs(r.crs, ref.crs):
             diffs.append(f"CRS ({_crs_name(r.crs)} vs {_crs_name(ref.crs)})")
         if diffs:
             raise InputDataError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from connectivity.raster import Raster, read_raster
+from connectivity.raster import check_aligned as raster_check_aligned
 from genetics.errors import InputDataError
 
 from . import io as cio
@@ -38,17 +40,15 @@ class RunResult:
 
 
 def check_aligned(ref: Raster, other: Raster, path: Path | str, what: str) -> None:
-    """Raise InputDataError unless *other* has *ref*'s grid (shape, origin, cell size)."""
-    if other.shape != ref.shape:
-        raise InputDataError(
-            f"{what} grid is {other.shape[0]} x {other.shape[1]} cells but the habitat map is "
-            f"{ref.shape[0]} x {ref.shape[1]}: grids must be aligned (same extent and cell size)", path=path)
-    a, b = ref.transform, other.transform
-    cs = max(abs(a.a), abs(a.e))
-    if any(abs(x - y) > 1e-6 * cs for x, y in zip((a.a, a.b, a.c, a.d, a.e, a.f), (b.a, b.b, b.c, b.d, b.e, b.f))):
-        raise InputDataError(
-            f"{what} grid is not aligned with the habitat map (origin or cell size differ): "
-            f"origin ({b.c:g}, {b.f:g}) cell {abs(b.a):g} vs ({a.c:g}, {a.f:g}) cell {abs(a.a):g}", path=path)
+    """Raise InputDataError unless the *what* grid at *path* has the habitat map's grid.
+
+    Shape and transform must agree (:func:`connectivity.raster.check_aligned`); a missing CRS
+    (ASCII grids) matches any, as in Circuitscape.
+    """
+    try:
+        raster_check_aligned([ref, other], ["the habitat map", os.fspath(path)], allow_missing_crs=True)
+    except InputDataError as exc:
+        raise InputDataError(f"{what} grid: {exc.message}", path=path) from None
 
 
 def _read_aligned(path: Path, ref: Raster, what: str) -> Raster:
