@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from genetics.io.tables import write_table
+
 from .common import executor_from, executor_options, info
 
 genetics_commands: list[click.Command] = []
@@ -137,34 +139,50 @@ def omniscape_cmd(config: Path, out: Path | None, workers, scheduler) -> None:
 
 
 def _demo(outdir: Path, seed: int) -> None:
-    """Pairwise resistances and cumulative current between Amur core areas on a terrain-based surface."""
+    """Circuitscape-style pairwise run between the core areas of both real landscapes.
+
+    Uses the projected resistance surface and core areas that the least-cost step wrote to
+    ``OUTDIR/connectivity/<region>/`` (built again when absent), writes a Circuitscape ``.ini``
+    beside them and runs it as `bigcats connectivity circuitscape` would: effective resistances
+    between the cores and the cumulative current map. Cores are short-circuit regions (the core
+    raster is both the polygon and the focal-point file), so each core is one node and all pairs
+    come from n-1 solves of one factorisation.
+    """
     import numpy as np
     import pandas as pd
 
     from connectivity.circuit.ini import config_from_dict
     from connectivity.circuit.run import run_config
-    from connectivity.raster import Raster, read_raster, write_raster
 
-    root = Path(__file__).resolve().parents[1] / "fixtures" / "landscape" / "amur"
-    elev = read_raster(root / "elevation_5arcmin_mapzen.tif")
-    work = outdir / "circuit"
-    work.mkdir(parents=True, exist_ok=True)
-    # an illustrative resistance: 1 in lowland forest, rising with elevation; sea = nodata
-    res = np.where(elev.valid, 1.0 + np.clip(elev.values, 0, None) / 250.0, -9999.0)
-    write_raster(work / "resistance.tif", Raster(res, elev.transform, elev.crs, -9999.0))
-    cores = pd.read_csv(root / "core_areas.csv")
-    r, c = elev.xy_to_rowcol(cores["lon"].to_numpy(), cores["lat"].to_numpy())
-    ok = (r >= 0) & (r < elev.shape[0]) & (c >= 0) & (c < elev.shape[1])
-    pts = np.zeros(elev.shape)
-    ids = np.arange(1, ok.sum() + 1)
-    pts[r[ok], c[ok]] = ids
-    write_raster(work / "cores.tif", Raster(pts, elev.transform, elev.crs, -9999.0))
-    cfg = config_from_dict({"scenario": "pairwise", "habitat_file": work / "resistance.tif",
-                            "point_file": work / "cores.tif", "output_file": work / "amur.out",
-                            "write_cur_maps": True, "write_cum_cur_map_only": True, "write_as_tif": True,
-                            "connect_using_avg_resistances": True})
-    run_config(cfg)
-    info(f"demo: circuit-theory resistances and cumulative current in {work}/")
+    from .landscape import run_landscape
+
+    for region in ("amur", "altai_sayan"):
+        lc = outdir / "connectivity" / region
+        if not (lc / "resistance.tif").exists() or not (lc / "cores.tif").exists():
+            run_landscape(region, lc)
+        work = outdir / "circuit" / region
+        work.mkdir(parents=True, exist_ok=True)
+        values = {"data_type": "raster", "scenario": "pairwise",
+                  "habitat_file": (lc / "resistance.tif").resolve(), "habitat_map_is_resistances": True,
+                  "point_file": (lc / "cores.tif").resolve(),
+                  "use_polygons": True, "polygon_file": (lc / "cores.tif").resolve(),
+                  "output_file": (work / f"{region}.out").resolve(),
+                  "connect_four_neighbors_only": False, "connect_using_avg_resistances": False,
+                  "write_cur_maps": True, "write_cum_cur_map_only": True, "write_as_tif": True,
+                  "solver": "cholmod"}
+        ini = "[Circuitscape]\n" + "".join(f"{k} = {v if not isinstance(v, bool) else str(v)}\n"
+                                            for k, v in values.items())
+        (work / f"{region}.ini").write_text(ini, encoding="utf-8")
+        result = run_config(config_from_dict(values))
+        ids, matrix = result.ids, result.resistances
+        names = pd.read_csv(lc / "cores.csv").set_index("id")["name"]
+        i, j = np.triu_indices(len(ids), 1)
+        table = pd.DataFrame({"from": ids[i], "to": ids[j],
+                              "from_name": names.reindex(ids[i]).to_numpy(),
+                              "to_name": names.reindex(ids[j]).to_numpy(),
+                              "effective_resistance": matrix[i, j]})
+        write_table(table, work / "effective_resistances.csv")
+        info(f"demo: {region} circuit-theory resistances and cumulative current in {work}/")
 
 
 demo_steps.append(_demo)

@@ -81,3 +81,26 @@ def test_bad_input_is_one_line_error(problem, run_cli, tmp_path):
     lines = [ln for ln in err.strip().splitlines() if ln.startswith("bigcats: error:")]
     assert len(lines) == 1 and "Traceback" not in err
     assert not (tmp_path / "x_cum_curmap.asc").exists()
+
+
+def test_demo_step_runs_a_circuitscape_ini_on_both_landscapes(tmp_path, run_cli):
+    """The demo's circuit step writes a reusable .ini; rerunning it through the CLI gives the same matrix."""
+    import numpy as np
+    import pandas as pd
+
+    from cli.circuit import _demo
+
+    _demo(tmp_path, 1)
+    for region in ("amur", "altai_sayan"):
+        work = tmp_path / "circuit" / region
+        table = pd.read_csv(work / "effective_resistances.csv")
+        assert len(table) >= 15 and (table["effective_resistance"] > 0).all()
+        assert (work / f"{region}_cum_curmap.tif").exists()
+        first = (work / f"{region}_resistances.out").read_text()
+        code, _, err = run_cli("connectivity", "circuitscape", str(work / f"{region}.ini"),
+                               "--output-file", str(tmp_path / f"again_{region}.out"))
+        assert code == 0, err
+        again = (tmp_path / f"again_{region}_resistances.out").read_text()
+        a = np.loadtxt(first.splitlines()[1:])
+        b = np.loadtxt(again.splitlines()[1:])
+        np.testing.assert_allclose(a, b, rtol=1e-9)
