@@ -58,3 +58,45 @@ def info(message: str) -> None:
     """A log line on stderr (suppressed by -q)."""
     if os.environ.get("BIGCATS_QUIET") != "1":
         click.echo(message, err=True)
+
+
+# ---------------------------------------------------------------- genotype inputs (all genetics verbs)
+def genotypes_from_option(f: F) -> F:
+    """``--from FORMAT``: force the genotype-file format instead of sniffing it."""
+    from genetics.io.formats import READ_FORMATS
+
+    return click.option("--from", "from_fmt", type=click.Choice(READ_FORMATS, case_sensitive=False),
+                        default=None, help="Genotype file format (default: sniffed from the content).")(f)
+
+
+def load_genotypes(path: Path, from_fmt: str | None = None, metadata: Path | None = None, **reader_options):
+    """Read a genotype file (and join a metadata CSV), logging the reader's notes."""
+    from genetics.io.formats import read_genotypes
+
+    g = read_genotypes(path, from_fmt, **reader_options)
+    if metadata is not None:
+        from genetics.io.metadata import attach_metadata
+
+        g = attach_metadata(g, metadata)
+    for note in g.notes:
+        info(f"{path}: note: {note}")
+    return g
+
+
+# ---------------------------------------------------------------- landscape inputs (connectivity verbs)
+def load_resistance_and_cores(resistance_path: Path, cores_path: Path, *, radius_km: float | None = None,
+                              snap_km: float = 0.0):
+    """A metric resistance raster, checked, and the core areas on its grid (one-line errors)."""
+    from connectivity.cores import read_cores
+    from connectivity.leastcost import check_resistance
+    from connectivity.raster import read_raster, require_metric
+    from genetics.errors import InputDataError
+
+    res = read_raster(resistance_path)
+    require_metric(res, name=str(resistance_path))
+    try:
+        check_resistance(res.values, res.valid)
+    except InputDataError as exc:
+        raise exc.located(path=resistance_path) from None
+    coreset = read_cores(cores_path, res, radius_km=radius_km, snap_km=snap_km)
+    return res, coreset

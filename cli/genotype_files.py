@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from genetics.io.formats import (
-    READ_FORMATS,
     WRITE_FORMATS,
     output_format,
     read_genotypes,
@@ -15,7 +14,7 @@ from genetics.io.formats import (
 )
 from genetics.io.tables import TABLE_FORMATS
 
-from .common import emit_table, info
+from .common import emit_table, genotypes_from_option, info, load_genotypes
 
 genetics_commands: list[click.Command] = []
 connectivity_commands: list[click.Command] = []
@@ -23,9 +22,7 @@ root_commands: list[click.Command] = []
 # demo_steps: callables (outdir: pathlib.Path, seed: int) -> None, run in order by `bigcats demo`.
 demo_steps: list = []
 
-_from_option = click.option(
-    "--from", "from_fmt", type=click.Choice(READ_FORMATS, case_sensitive=False), default=None,
-    help="Input format (default: sniffed from the content).")
+_from_option = genotypes_from_option
 
 
 def _columns_options(f):
@@ -65,16 +62,8 @@ def _load(path: Path, from_fmt: str | None, metadata: Path | None, wide: dict | 
 
         if (from_fmt or sniff_format(path)) != "wide":
             raise click.UsageError("--id-col/--pop-col/--meta-cols apply to wide tables (add --from wide)")
-        g = read_genotypes(path, "wide", **wide)
-    else:
-        g = read_genotypes(path, from_fmt)
-    if metadata is not None:
-        from genetics.io.metadata import attach_metadata
-
-        g = attach_metadata(g, metadata)
-    for note in g.notes:
-        info(f"{path}: note: {note}")
-    return g
+        return load_genotypes(path, "wide", metadata, **wide)
+    return load_genotypes(path, from_fmt, metadata)
 
 
 @click.command("convert")

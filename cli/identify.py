@@ -10,7 +10,8 @@ import pandas as pd
 
 from genetics.errors import InputDataError
 
-from .common import emit_table, executor_from, executor_options, info, out_option, to_option
+from .common import (emit_table, executor_from, executor_options, genotypes_from_option, info, load_genotypes,
+                     out_option, to_option)
 
 genetics_commands: list[click.Command] = []
 connectivity_commands: list[click.Command] = []
@@ -18,18 +19,8 @@ root_commands: list[click.Command] = []
 # demo_steps: callables (outdir: pathlib.Path, seed: int) -> None, run in order by `bigcats demo`.
 demo_steps: list = []
 
-_FORMATS = ("genepop", "genalex", "long", "wide", "structure", "vcf")
-_from_option = click.option("--from", "from_fmt", type=click.Choice(_FORMATS, case_sensitive=False),
-                            default=None, help="Genotype file format (default: sniffed).")
-
-
-def _read_genotypes(path: Path, fmt: str | None = None):
-    from genetics.io.formats import read_genotypes
-
-    g = read_genotypes(path, fmt)
-    for note in g.notes:
-        info(f"{path}: note: {note}")
-    return g
+_from_option = genotypes_from_option
+_read_genotypes = load_genotypes
 
 
 def _match_options(f):

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from .common import executor_from, executor_options, info
+from .common import executor_from, executor_options, info, load_resistance_and_cores
 
 genetics_commands: list[click.Command] = []
 connectivity_commands: list[click.Command] = []
@@ -184,20 +184,10 @@ def leastcost_cmd(resistance_path: Path, cores_path: Path, neighbors: str, radiu
                   adjacency: str, drop_intermediate: bool, width: float | None, normalize: bool, draw_map: bool, out: Path,
                   workers: int | None, scheduler: str | None) -> None:
     """Least-cost distances, paths and corridors between core areas (Linkage Mapper style)."""
-    from connectivity.cores import read_cores
     from connectivity.leastcost import least_cost_analysis
-    from connectivity.raster import read_raster, require_metric
     from genetics.errors import InputDataError
 
-    res = read_raster(resistance_path)
-    require_metric(res, name=str(resistance_path))
-    from connectivity.leastcost import check_resistance
-
-    try:
-        check_resistance(res.values, res.valid)
-    except InputDataError as exc:
-        raise exc.located(path=resistance_path) from None
-    coreset = read_cores(cores_path, res, radius_km=radius_km, snap_km=snap_km)
+    res, coreset = load_resistance_and_cores(resistance_path, cores_path, radius_km=radius_km, snap_km=snap_km)
     try:
         result = least_cost_analysis(res, coreset.ids, neighbors=int(neighbors), executor=executor_from(workers, scheduler),
                                      adjacency=adjacency, drop_intermediate=drop_intermediate)

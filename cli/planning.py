@@ -17,7 +17,7 @@ import click
 import numpy as np
 import pandas as pd
 
-from .common import emit_table, executor_from, executor_options, info
+from .common import emit_table, executor_from, executor_options, info, load_resistance_and_cores
 
 genetics_commands: list[click.Command] = []
 connectivity_commands: list[click.Command] = []
@@ -54,23 +54,6 @@ def _median(species: str, median_km: float | None) -> float:
     from connectivity.network import DISPERSAL_KERNELS
 
     return float(median_km) if median_km is not None else DISPERSAL_KERNELS[species].median_km
-
-
-def load_inputs(resistance_path: Path, cores_path: Path, radius_km: float | None = None, snap_km: float = 0.0):
-    """Resistance raster (metric, checked) and core areas on it."""
-    from connectivity.cores import read_cores
-    from connectivity.leastcost import check_resistance
-    from connectivity.raster import read_raster, require_metric
-    from genetics.errors import InputDataError
-
-    res = read_raster(resistance_path)
-    require_metric(res, name=str(resistance_path))
-    try:
-        check_resistance(res.values, res.valid)
-    except InputDataError as exc:
-        raise exc.located(path=resistance_path) from None
-    coreset = read_cores(cores_path, res, radius_km=radius_km, snap_km=snap_km)
-    return res, coreset
 
 
 def plan_landscape(res, coreset, *, species: str = "amur_tiger", median_km: float | None = None,
@@ -234,7 +217,7 @@ def rank_cmd(resistance_path: Path, cores_path: Path, core_radius_km: float | No
     from genetics.errors import InputDataError
     from genetics.io.atomic import atomic_open
 
-    res, coreset = load_inputs(resistance_path, cores_path, core_radius_km, snap_km)
+    res, coreset = load_resistance_and_cores(resistance_path, cores_path, radius_km=core_radius_km, snap_km=snap_km)
     cands = read_candidates(candidates_path, res)
     ex = executor_from(workers, scheduler)
     med = _median(species, median_km)
@@ -279,7 +262,7 @@ def barriers_cmd(resistance_path: Path, cores_path: Path, core_radius_km: float 
     from connectivity.barriers import barrier_scores, top_barrier_sites, write_barrier_outputs
     from connectivity.leastcost import least_cost_analysis
 
-    res, coreset = load_inputs(resistance_path, cores_path, core_radius_km, snap_km)
+    res, coreset = load_resistance_and_cores(resistance_path, cores_path, radius_km=core_radius_km, snap_km=snap_km)
     lc = least_cost_analysis(res, coreset.ids, executor=executor_from(workers, scheduler), adjacency=adjacency)
     pos = {int(c): k for k, c in enumerate(lc.core_ids)}
     pairs_ids = list(zip(lc.links["from"].astype(int), lc.links["to"].astype(int)))
@@ -305,7 +288,7 @@ def network_cmd(resistance_path: Path, cores_path: Path, core_radius_km: float |
                 median_km: float | None, radii_km: tuple[float, ...], adjacency: str, out: Path,
                 workers, scheduler) -> None:
     """Core-area network: links ranked by importance and state, core importance (dPC, centrality)."""
-    res, coreset = load_inputs(resistance_path, cores_path, core_radius_km, snap_km)
+    res, coreset = load_resistance_and_cores(resistance_path, cores_path, radius_km=core_radius_km, snap_km=snap_km)
     plan = plan_landscape(res, coreset, species=species, median_km=median_km, radii_km=radii_km, adjacency=adjacency,
                           executor=executor_from(workers, scheduler))
     written = write_plan_outputs(plan, out)
@@ -336,7 +319,7 @@ def report_cmd(resistance_path: Path, cores_path: Path, core_radius_km: float | 
     from connectivity.candidates import read_candidates
     from connectivity.report import genetics_sections, render_report, write_report
 
-    res, coreset = load_inputs(resistance_path, cores_path, core_radius_km, snap_km)
+    res, coreset = load_resistance_and_cores(resistance_path, cores_path, radius_km=core_radius_km, snap_km=snap_km)
     cands = read_candidates(candidates_path, res) if candidates_path else None
     plan = plan_landscape(res, coreset, species=species, median_km=median_km, radii_km=radii_km, candidates=cands,
                           metric=metric, budget=budget, executor=executor_from(workers, scheduler))

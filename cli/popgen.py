@@ -13,9 +13,9 @@ from pathlib import Path
 import click
 
 from genetics.errors import InputDataError
-from genetics.io.formats import READ_FORMATS, read_genotypes
 
-from .common import emit_table, executor_from, executor_options, info, out_option, seed_option, to_option
+from .common import (emit_table, executor_from, executor_options, genotypes_from_option, info, load_genotypes,
+                     out_option, seed_option, to_option)
 
 genetics_commands: list[click.Command] = []
 connectivity_commands: list[click.Command] = []
@@ -23,17 +23,11 @@ root_commands: list[click.Command] = []
 # demo_steps: callables (outdir: pathlib.Path, seed: int) -> None, run in order by `bigcats demo`.
 demo_steps: list = []
 
-_from_option = click.option(
-    "--from", "from_fmt", type=click.Choice(READ_FORMATS, case_sensitive=False), default=None,
-    help="Input format (default: sniffed from the content).")
+_from_option = genotypes_from_option
 _genotypes_arg = click.argument("genotypes", type=click.Path(dir_okay=False, path_type=Path))
 
 
-def _load(path: Path, from_fmt: str | None):
-    g = read_genotypes(path, from_fmt)
-    for note in g.notes:
-        info(f"{path}: note: {note}")
-    return g
+_load = load_genotypes
 
 
 def _by_option(default: str = "none"):
@@ -213,7 +207,7 @@ def inbreeding_cmd(genotypes: Path, from_fmt: str | None, g2_bootstrap: int, g2_
 
     from genetics.inbreeding import g2, inbreeding_table
 
-    from genetics.inbreeding import froh_available, locus_positions
+    from genetics.inbreeding import locus_positions
 
     g = _load(genotypes, from_fmt)
     table = inbreeding_table(g, snp=snp)
@@ -244,7 +238,7 @@ def _demo(outdir: Path, seed: int) -> None:
     from genetics.stats import locus_table, pairwise_fst
 
     src = fixture_path("genetics", "popgen_snow_leopard_sim.gen")
-    g = read_genotypes(src)
+    g = load_genotypes(src)
     d = outdir / "genetics"
     d.mkdir(parents=True, exist_ok=True)
     write_table(locus_table(g), d / "popgen_loci.csv")

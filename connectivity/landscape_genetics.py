@@ -269,8 +269,6 @@ def least_cost_distances_between(
     Uses :func:`connectivity.leastcost.cost_distance` once per distinct cell; animals sampled
     in the same cell are at distance 0.
     """
-    from .leastcost import cost_distance
-
     rows = np.asarray(rows)
     cols = np.asarray(cols)
     cells = rows * resistance.shape[1] + cols
