@@ -14,7 +14,8 @@ Conservancy; Landau et al. 2021, JOSS 6(57):2829), documented in its ``docs/src/
    target's strength; the target cell is a direct ground; Circuitscape's advanced mode gives node
    currents (8 neighbours unless ``connect_four_neighbors_only``, average-conductance edges),
    which are added into the cumulative current map.
-4. Flow potential: the same solve on a window of conductance 1. Normalised current =
+4. Flow potential: the same solve (same sources, after the conditions of step 6, same ground)
+   on the full rectangular window with conductance 1. Normalised current =
    cumulative current / flow potential (NaN → 0).
 5. ``correct_artifacts`` (block_size > 1): each window's current is multiplied by a correction
    grid = (sum of the b² shifted single-cell null currents) / (the blocked null current), from
@@ -239,9 +240,6 @@ def _solve_chunk(task):
         y, x = int(y), int(x)
         src, (y0, y1, x0, x1), (cy, cx) = _window_sources(sources, y, x, strength, opts, nrows, ncols, cond_layers)
         src_fp = src
-        if opts.conditional:
-            # flow potential ignores the conditions (Omniscape.jl)
-            src_fp, _, _ = _window_sources(sources, y, x, strength, opts, nrows, ncols, None)
         cond = cond_full[y0:y1 + 1, x0:x1 + 1].copy()
         cond[~_disk(cond.shape, cy, cx, R)] = 0.0
         cur = _window_current(cond, src, cy, cx, four, opts.solver)

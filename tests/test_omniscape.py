@@ -12,9 +12,25 @@ from connectivity.omniscape import OmniscapeOptions, omniscape, targets
 from connectivity.raster import Raster, read_raster
 
 CASES = ["test1", "test1_32bit", "test2", "test3", "test4a", "test5", "test6", "test_reclass"]
-# Known deviation (see docs/notes/issue-6.md): test4a's flow potential (conditional, 4 neighbours,
-# artifact correction) differs; its cumulative current matches.
+# Known deviation (see docs/notes/issue-6.md): in test4a (conditional, 4 neighbours, block 3,
+# artifact correction) the reference flow potential carries isolated spikes on the right neighbour
+# of every target whose window is not clipped on the left and on the lower neighbour of every
+# target whose window is not clipped at the top; every other cell matches. Checked cell-wise below.
 KNOWN = {("test4a", "flow_potential"), ("test4a", "normalized_cum_currmap")}
+
+
+def _test4a_spike_cells(shape, block=3, reach=7):
+    """Cells of the unexplained reference spikes: (y, x+1) if x >= reach, (y+1, x) if y >= reach."""
+    br = (block - 1) // 2
+    ys, xs = np.arange(br, shape[0] - br, block), np.arange(br, shape[1] - br, block)
+    m = np.zeros(shape, bool)
+    for y in ys:
+        for x in xs:
+            if x >= reach and x + 1 < shape[1]:
+                m[y, x + 1] = True
+            if y >= reach and y + 1 < shape[0]:
+                m[y + 1, x] = True
+    return m
 
 
 @pytest.mark.parametrize("test", CASES)
@@ -41,7 +57,14 @@ def test_omniscape_reference_case(test, shared, tmp_path):
         rel = np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b))
         checked += 1
         if (test, f.stem) in KNOWN:
-            assert rel < 0.5  # still the same map, not a different computation
+            # every block of test4a's source grid has a target (all strengths > 0)
+            spikes = _test4a_spike_cells(a.shape)
+            ok = ~spikes
+            rel_rest = np.linalg.norm((a - b)[ok]) / np.linalg.norm(a[ok])
+            assert rel_rest < 1e-6, f"{f.name}: rel {rel_rest:.2e} outside the spike cells"
+            np.testing.assert_allclose(b[ok], a[ok], rtol=1e-5, atol=1e-5)
+            if f.stem == "flow_potential":  # the reference is larger exactly there (or nodata)
+                assert np.all((a[spikes] > b[spikes]) | (a[spikes] == -9999.0))
             continue
         if rel > 1e-6:
             failures.append(f"{f.name}: rel {rel:.2e}")
