@@ -14,7 +14,7 @@ import numpy as np
 from genetics.errors import InputDataError
 
 from .currents import node_currents
-from .graph import Graph, RasterGraph, raster_graph
+from .graph import Graph, RasterGraph, group_cells_by_id, raster_graph
 from .modes import PairwiseSolution, pairwise_solve
 
 __all__ = [
@@ -30,12 +30,9 @@ def _focal_cells(focal: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
     f = np.asarray(focal)
     flat = np.flatnonzero(f.ravel() > 0)
     vals = np.rint(f.ravel()[flat]).astype(np.int64)
-    ids = np.unique(vals)
+    ids, cells = group_cells_by_id(flat, vals)
     if ids.size == 0:
         raise InputDataError("no focal points (focal grid has no positive ID)")
-    order = np.argsort(vals, kind="stable")
-    srt = vals[order]
-    cells = [flat[order[np.searchsorted(srt, i, "left"):np.searchsorted(srt, i, "right")]] for i in ids]
     return ids, cells
 
 

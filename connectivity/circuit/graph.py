@@ -267,3 +267,27 @@ def raster_graph(
         us.append(nu[keep]); vs.append(nv[keep]); ws.append(w[keep])
     graph = Graph(n, np.concatenate(us), np.concatenate(vs), np.concatenate(ws))
     return RasterGraph(graph, node_map)
+
+
+def group_cells_by_id(flat: np.ndarray, ids_all: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Group flat cell indices by their (positive) focal ID.
+
+    Parameters
+    ----------
+    flat : numpy.ndarray of int, shape (k,)
+        Flat cell indices.
+    ids_all : numpy.ndarray of int, shape (k,)
+        The ID of each of those cells.
+
+    Returns
+    -------
+    ids : numpy.ndarray of int
+        Sorted distinct positive IDs (may be empty).
+    cells : list of numpy.ndarray
+        For every ID, its flat cell indices in input order.
+    """
+    ids = np.unique(ids_all[ids_all > 0]) if ids_all.size else ids_all
+    order = np.argsort(ids_all, kind="stable")
+    srt = ids_all[order]
+    cells = [flat[order[np.searchsorted(srt, i, "left"):np.searchsorted(srt, i, "right")]] for i in ids]
+    return ids, cells

@@ -16,7 +16,7 @@ from genetics.errors import InputDataError
 
 from . import io as cio
 from .currents import node_currents
-from .graph import Graph, RasterGraph, conductance_from_values, raster_graph
+from .graph import Graph, RasterGraph, conductance_from_values, group_cells_by_id, raster_graph
 from .ini import CircuitConfig
 from .modes import advanced_solve, all_to_one_solve, one_to_all_solve, pairwise_solve
 from .solvers import normalise_solver
@@ -90,12 +90,9 @@ def focal_cells(cfg_path: Path, ref: Raster) -> tuple[np.ndarray, list[np.ndarra
         grid = _int_grid(_read_aligned(cfg_path, ref, "focal point"))
         flat = np.flatnonzero(grid.ravel() > 0)
         ids_all = grid.ravel()[flat]
-    ids = np.unique(ids_all[ids_all > 0]) if ids_all.size else ids_all
+    ids, cells = group_cells_by_id(flat, ids_all)
     if ids.size == 0:
         raise InputDataError("no focal points (IDs must be positive integers)", path=cfg_path)
-    order = np.argsort(ids_all, kind="stable")
-    srt = ids_all[order]
-    cells = [flat[order[np.searchsorted(srt, i, "left"):np.searchsorted(srt, i, "right")]] for i in ids]
     return ids, cells
 
 
