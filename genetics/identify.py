@@ -35,7 +35,10 @@ members per locus (ties go to the heterozygote: dropout makes false homozygotes,
 heterozygotes); (3) every sample is matched again against all consensus genotypes; samples
 matching none start new individuals, samples matching two or more are assigned to the
 closest and flagged ``multiple_match`` (with the others listed), and (2)–(3) repeat until the
-assignment is stable. Samples typed at fewer than ``min_loci`` loci never found individuals:
+assignment is stable. A ``multiple_match`` sample that is exactly as close to another individual
+as to its own (a tie: typically a degraded scat whose failed loci are the ones that tell two
+relatives apart) is then set apart in a provisional individual of its own (``reliable`` False,
+not counted), because giving it to either would be an arbitrary merge. Samples typed at fewer than ``min_loci`` loci never found individuals:
 they are flagged ``too_few_loci`` and attached to an individual only when they match exactly
 one consensus without any mismatch over the loci they share; otherwise they keep an
 individual of their own, still flagged.
@@ -391,7 +394,8 @@ class IdentifyResult:
     consensus : numpy.ndarray of int32, shape (n_individuals, n_loci, 2)
     n_members : numpy.ndarray of int64, shape (n_individuals,)
     reliable : numpy.ndarray of bool, shape (n_individuals,)
-        False for individuals made only of ``too_few_loci`` samples.
+        False for provisional individuals: ``too_few_loci`` samples that matched no single
+        individual, and ``multiple_match`` samples tied between individuals.
     iterations : int
     """
 
@@ -577,6 +581,13 @@ def identify_individuals(
         for r_, ind in zip(cand[ok, 0], cand[ok, 1]):
             if status_e[r_] == "multiple_match":
                 also[ei[r_]] = np.append(also[ei[r_]], ind)
+        # a sample exactly as close to another individual as to its own fits both equally:
+        # placing it in either would be an arbitrary merge, so it is set apart (below)
+        tie_e = np.zeros(ne, dtype=bool)
+        tie_e[cand[ok & (d <= d_own[cand[:, 0]] + _EPS), 0]] = True
+        tie_e &= status_e == "multiple_match"
+    else:
+        tie_e = np.zeros(0, dtype=bool)
 
     # samples with too few loci: attach only to a unique perfect match over shared loci
     low = np.flatnonzero(~eligible)
@@ -598,6 +609,16 @@ def identify_individuals(
         d_low, c_low = _distance_to_assigned(a[low], cons, assign[low], **kw)
         mism[low] = d_low
         cot[low] = c_low
+    tied = ei[tie_e]
+    if len(tied):
+        for t_ in tied:
+            also[t_] = np.unique(np.append(also[t_], assign[t_]))
+        assign[tied] = k + np.arange(len(tied))
+        cons = np.concatenate([cons, a[tied]], axis=0)
+        reliable = np.concatenate([reliable, np.zeros(len(tied), bool)])
+        k += len(tied)
+        mism[tied] = 0.0
+        cot[tied] = loci_typed[tied]
     n_members = np.bincount(assign, minlength=k).astype(np.int64) if n else np.zeros(0, np.int64)
     return IdentifyResult(
         individual=assign,
