@@ -70,6 +70,8 @@ def circuitscape_cmd(config: Path, output_file: Path | None, solver: str | None,
               show_default=True, help="A node that is both source and ground (remove_src_or_gnd).")
 @click.option("--include-pairs", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Included/excluded pairs file (either Circuitscape layout).")
+@click.option("--reclass", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Reclass table 'old new' applied to the habitat values first (Circuitscape's reclass_file).")
 @click.option("--source-strengths", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Variable source strengths 'id strength' (one-to-all / all-to-one).")
 @click.option("--four-neighbors", is_flag=True, help="Connect 4 neighbours only (default 8).")
@@ -88,7 +90,7 @@ def circuitscape_cmd(config: Path, output_file: Path | None, solver: str | None,
 @executor_options
 def circuit_cmd(habitat, is_conductance, scenario, network, points, polygons, mask, sources, grounds,
                 grounds_are_conductances, direct_grounds, unit_currents, conflict, include_pairs,
-                source_strengths, four_neighbors, avg, output_file, cur_maps, cum_only, max_map, volt_maps,
+                reclass, source_strengths, four_neighbors, avg, output_file, cur_maps, cum_only, max_map, volt_maps,
                 null_to_nodata, log_maps, tif, solver, workers, scheduler) -> None:
     """Circuit-theory connectivity with Circuitscape's options as flags (writes Circuitscape's files)."""
     from connectivity.circuit.ini import config_from_dict
@@ -111,6 +113,7 @@ def circuit_cmd(habitat, is_conductance, scenario, network, points, polygons, ma
         "use_direct_grounds": direct_grounds, "use_unit_currents": unit_currents,
         "remove_src_or_gnd": conflict,
         "use_included_pairs": include_pairs is not None, "included_pairs_file": include_pairs,
+        "use_reclass_table": reclass is not None, "reclass_file": reclass,
         "use_variable_source_strengths": source_strengths is not None, "variable_source_file": source_strengths,
         "connect_four_neighbors_only": four_neighbors,
         "connect_using_avg_resistances": avg == "resistance",

@@ -104,3 +104,57 @@ def test_demo_step_runs_a_circuitscape_ini_on_both_landscapes(tmp_path, run_cli)
         a = np.loadtxt(first.splitlines()[1:])
         b = np.loadtxt(again.splitlines()[1:])
         np.testing.assert_allclose(a, b, rtol=1e-9)
+
+
+def _ini(path: Path, **kw) -> Path:
+    path.write_text("[Circuitscape mode]\n" + "".join(f"{k} = {v}\n" for k, v in kw.items()))
+    return path
+
+
+def test_reclass_table_equals_a_reclassified_habitat_map(run_cli, tmp_path):
+    """Circuitscape's use_reclass_table: classes are mapped before the resistances are used,
+    row by row (rows chain, as in Circuitscape 4's read_cell_map)."""
+    classes = np.array([[1, 1, 2, 3, 3, 1], [2, 2, 2, 1, 3, 1], [1, 3, 3, 2, 2, 1], [1, 1, 2, 3, 1, 1]])
+    table = tmp_path / "reclass.txt"
+    table.write_text("1 5\n2 1\n3 20\n5 2\n")  # 1 -> 5 -> 2 (chained), 2 -> 1, 3 -> 20
+    direct = np.select([classes == 1, classes == 2, classes == 3], [2.0, 1.0, 20.0])
+    pts = _asc(tmp_path / "p.asc", [[1, 0, 0, 0, 0, 2], [0] * 6, [0] * 6, [3, 0, 0, 0, 0, 0]])
+    common = dict(data_type="raster", scenario="pairwise", point_file=str(pts))
+    _ini(tmp_path / "a.ini", habitat_file=str(_asc(tmp_path / "c.asc", classes)), use_reclass_table="True",
+         reclass_file=str(table), output_file=str(tmp_path / "a.out"), **common)
+    _ini(tmp_path / "b.ini", habitat_file=str(_asc(tmp_path / "d.asc", direct)),
+         output_file=str(tmp_path / "b.out"), **common)
+    for name in ("a", "b"):
+        code, _, err = run_cli("connectivity", "circuitscape", str(tmp_path / f"{name}.ini"))
+        assert code == 0, err
+    ra = np.loadtxt(tmp_path / "a_resistances.out")
+    rb = np.loadtxt(tmp_path / "b_resistances.out")
+    np.testing.assert_allclose(ra, rb, rtol=1e-9)
+    # without the table the classes themselves are the resistances: different numbers
+    _ini(tmp_path / "c.ini", habitat_file=str(tmp_path / "c.asc"), output_file=str(tmp_path / "c.out"), **common)
+    assert run_cli("connectivity", "circuitscape", str(tmp_path / "c.ini"))[0] == 0
+    assert not np.allclose(np.loadtxt(tmp_path / "c_resistances.out"), rb)
+    # the native verb's --reclass is the same option
+    code, _, err = run_cli("connectivity", "circuit", "--habitat", str(tmp_path / "c.asc"), "--points", str(pts),
+                           "--reclass", str(table), "-o", str(tmp_path / "n.out"))
+    assert code == 0, err
+    np.testing.assert_allclose(np.loadtxt(tmp_path / "n_resistances.out"), rb, rtol=1e-9)
+
+
+def test_reclass_table_in_network_mode_and_bad_table(run_cli, tmp_path):
+    edges = tmp_path / "g.txt"
+    edges.write_text("1 2 7\n2 3 7\n3 4 9\n")
+    table = tmp_path / "t.txt"
+    table.write_text("7 1\n9 2\n")
+    focal = tmp_path / "f.txt"
+    focal.write_text("1\n4\n")
+    _ini(tmp_path / "n.ini", data_type="network", scenario="pairwise", habitat_file=str(edges),
+         point_file=str(focal), use_reclass_table="True", reclass_file=str(table),
+         output_file=str(tmp_path / "n.out"))
+    code, _, err = run_cli("connectivity", "circuitscape", str(tmp_path / "n.ini"))
+    assert code == 0, err
+    R = np.loadtxt(tmp_path / "n_resistances.out")
+    assert R[1, 2] == pytest.approx(1 + 1 + 2)
+    table.write_text("7 1\nseven 2\n")
+    code, _, err = run_cli("connectivity", "circuitscape", str(tmp_path / "n.ini"))
+    assert code == 1 and "t.txt:2" in err and len(err.strip().splitlines()) == 1

@@ -2,7 +2,7 @@
 
 Inputs: focal-point lists (``id x y``), include/exclude pair files (``mode include|exclude``
 + ``id id`` rows, or a matrix with ``min``/``max`` header lines), variable source strengths
-(``id strength``), network edge lists (``node node value``) and node lists/values. Outputs:
+(``id strength``), reclass tables (``old new``), network edge lists (``node node value``) and node lists/values. Outputs:
 ``<base>_resistances.out`` (square matrix, ID header row and column), ``_resistances_3columns.out``,
 the one-to-all / all-to-one two-column table, network voltage/current tables, and grids written
 through :func:`connectivity.raster.write_raster`.
@@ -24,6 +24,8 @@ __all__ = [
     "read_include_pairs",
     "include_matrix",
     "read_strengths",
+    "read_reclass_table",
+    "reclassify",
     "write_resistance_matrix",
     "write_resistance_3columns",
     "write_two_column",
@@ -159,6 +161,63 @@ def read_strengths(path: str | os.PathLike[str]) -> dict[int, float]:
     """Variable source strengths: rows ``id strength`` → {id: strength}."""
     t = read_numeric_table(path, 2, "focal ID and source strength")
     return {int(a): float(b) for a, b in t}
+
+
+def read_reclass_table(path: str | os.PathLike[str]) -> np.ndarray:
+    """Reclass table rows ``old new`` → float64 array, shape (n_rows, 2).
+
+    The format Circuitscape reads for ``reclass_file`` (two numbers a line, whitespace or
+    comma separated). A new value of ``missing`` / ``nan`` (Omniscape's convention) turns the
+    class into nodata; it is read as NaN.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputDataError("no such reclass table", path=p)
+    rows = []
+    with open(p, encoding="utf-8-sig") as fh:
+        for lineno, line in enumerate(fh, 1):
+            s = line.split("#", 1)[0].replace(",", " ").split()
+            if not s:
+                continue
+            try:
+                if len(s) < 2:
+                    raise ValueError
+                new = np.nan if s[1].strip('"').lower() in ("missing", "nan") else float(s[1])
+                rows.append((float(s[0]), new))
+            except ValueError:
+                raise InputDataError(f"expected 'old new' (two numbers), got {line.strip()!r}",
+                                     path=p, line=lineno) from None
+    if not rows:
+        raise InputDataError("no rows in reclass table", path=p)
+    return np.array(rows, dtype=np.float64)
+
+
+def reclassify(values: np.ndarray, valid: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Apply a reclass table to the valid cells, row by row as Circuitscape does.
+
+    Circuitscape 4 (``read_cell_map``) replaces ``old`` by ``new`` for each table row in turn,
+    so rows chain (``1 2`` then ``2 3`` sends 1 to 3); bigcats does the same. A NaN ``new``
+    makes the cell nodata.
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (rows, cols)
+    valid : numpy.ndarray of bool, shape (rows, cols)
+    table : numpy.ndarray, shape (n, 2)
+
+    Returns
+    -------
+    (values, valid) : new arrays; the inputs are not modified.
+    """
+    v = np.array(values, dtype=np.float64, copy=True)
+    ok = np.array(valid, dtype=bool, copy=True)
+    for old, new in table:
+        hit = ok & (v == old)
+        if np.isnan(new):
+            ok &= ~hit
+        else:
+            v[hit] = new
+    return v, ok
 
 
 def _fmt(x: float) -> str:

@@ -23,12 +23,19 @@ from .modes import advanced_solve, pairwise_solve
 __all__ = ["read_network", "run_network"]
 
 
-def read_network(path: Path, is_resistance: bool) -> tuple[np.ndarray, Graph]:
-    """Edge list ``node_i node_j value`` → (node IDs (sorted), Graph)."""
+def read_network(path: Path, is_resistance: bool, reclass: np.ndarray | None = None) -> tuple[np.ndarray, Graph]:
+    """Edge list ``node_i node_j value`` → (node IDs (sorted), Graph).
+
+    *reclass* (rows ``old new``) is applied to the edge values first, row by row as
+    Circuitscape 4's ``read_graph`` does; an edge reclassified to NaN is dropped.
+    """
     t = cio.read_numeric_table(path, 3, "node node value")
     a = np.rint(t[:, 0]).astype(np.int64)
     b = np.rint(t[:, 1]).astype(np.int64)
     val = t[:, 2]
+    if reclass is not None:
+        val, kept = cio.reclassify(val, np.ones(len(val), bool), reclass)
+        a, b, val = a[kept], b[kept], val[kept]
     bad = ~np.isfinite(val) | (val < 0) | ((val == 0) & is_resistance)
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
@@ -62,7 +69,8 @@ def run_network(cfg: CircuitConfig, *, method: str, rtol: float, executor: Execu
     from .run import RunResult
 
     hp = cfg.path("habitat_file", required=True)
-    ids, graph = read_network(hp, cfg.flag("habitat_map_is_resistances"))
+    reclass = cio.read_reclass_table(cfg.path("reclass_file", required=True)) if cfg.flag("use_reclass_table") else None
+    ids, graph = read_network(hp, cfg.flag("habitat_map_is_resistances"), reclass)
     base = cfg.output_base()
     res = RunResult()
     want_cur = cfg.flag("write_cur_maps") or cfg.flag("write_cum_cur_map_only")

@@ -183,7 +183,10 @@ def _habitat(cfg: CircuitConfig) -> tuple[Raster, np.ndarray, Path]:
     hp = cfg.path("habitat_file", required=True)
     assert hp is not None
     hab = read_raster(hp)
-    g = conductance_from_values(hab.values, hab.valid, is_resistance=cfg.flag("habitat_map_is_resistances"),
+    values, valid = hab.values, hab.valid
+    if cfg.flag("use_reclass_table"):
+        values, valid = cio.reclassify(values, valid, cio.read_reclass_table(cfg.path("reclass_file", required=True)))
+    g = conductance_from_values(values, valid, is_resistance=cfg.flag("habitat_map_is_resistances"),
                                 path=str(hp))
     if cfg.flag("use_mask"):
         mp = cfg.path("mask_file", required=True)
