@@ -52,10 +52,12 @@ class SeqRecordLite:
 def read_sequences(path: str | os.PathLike[str]) -> list[SeqRecordLite]:
     """Read FASTA, FASTQ or ABI trace files (by extension) with one-line errors.
 
-    ABI traces (``.ab1``) are read with ``Bio.SeqIO`` (base calls of the trace). A folder reads
-    every sequence file in it (sorted by name).
+    ABI traces (``.ab1``) are read with ``Bio.SeqIO``: the basecaller's calls (``PBAS2``) with
+    the low-quality ends trimmed by Mott's algorithm (``abi-trim``) when the trace carries
+    quality values, untrimmed otherwise; the sample name (``SMPL1``) is the id, or the file name
+    without extension when the trace has none. A folder reads every sequence file in it
+    (sorted by name).
     """
-    from Bio import SeqIO
 
     p = Path(path)
     if not p.exists():
@@ -74,7 +76,7 @@ def read_sequences(path: str | os.PathLike[str]) -> list[SeqRecordLite]:
             head = p.read_bytes()[:1].decode("ascii", errors="replace")
             if head != ">":
                 raise InputDataError("not a FASTA file (first character is not '>')", path=p, line=1)
-        for r in SeqIO.parse(str(p), fmt):
+        for r in _parse(p, fmt):
             seq = str(r.seq).upper().replace("-", "").replace(".", "")
             if not _VALID.match(seq):
                 bad = sorted(set(seq) - set("ACGTURYSWKMBDHVN"))[:3]
@@ -91,6 +93,24 @@ def read_sequences(path: str | os.PathLike[str]) -> list[SeqRecordLite]:
         dup = next(i for i in ids if ids.count(i) > 1)
         raise InputDataError("duplicate sequence id", path=p, sample=dup)
     return records
+
+
+def _parse(p: Path, fmt: str):
+    """Bio.SeqIO records of one file; ABI traces trimmed when they have quality values."""
+    from Bio import SeqIO
+
+    if fmt != "abi":
+        return SeqIO.parse(str(p), fmt)
+    try:
+        recs = list(SeqIO.parse(str(p), "abi-trim"))
+    except ValueError as exc:
+        if "quality" not in str(exc):
+            raise
+        recs = list(SeqIO.parse(str(p), "abi"))
+    for r in recs:
+        if r.id == "<unknown id>":
+            r.id = p.stem
+    return recs
 
 
 def species_label(rec: SeqRecordLite) -> str:

@@ -111,3 +111,35 @@ def test_identify_keeps_only_target_species(tmp_path, run_cli):
     bad.write_text("sample_id,status\nSC001,x\n")
     code, _, err = run_cli("genetics", "identify", str(tmp_path / "c.csv"), "--keep", str(bad))
     assert code == 1 and "keep" in err
+
+
+def test_abi_traces_are_read_and_assigned(tmp_path, run_cli):
+    """ABI traces (.ab1) via Bio.SeqIO: base calls with low-quality ends trimmed (Mott's
+    algorithm, Bio.SeqIO 'abi-trim'); a trace without a sample name is named after its file."""
+    from abif import write_abif
+
+    refs = read_sequences(fixture_path("genetics", "snow_leopard_references.fasta"))
+    qs = {q.id: q for q in read_sequences(fixture_path("genetics", "snow_leopard_scat_sequences.fasta"))}
+    sl, fox = qs["SC01"] if "SC01" in qs else next(q for k, q in qs.items() if k.startswith("SC")), qs["FOX01"]
+    folder = tmp_path / "traces"
+    folder.mkdir()
+    junk = "NNGTNNANNTG"  # noisy, low-quality ends a basecaller leaves on a trace
+    for name, rec, sample in [("a.ab1", sl, "SCAT-A"), ("b.ab1", fox, None)]:
+        bases = junk + rec.seq + junk
+        quals = [3] * len(junk) + [40] * len(rec.seq) + [3] * len(junk)
+        write_abif(folder / name, bases, quals, sample)
+    got = read_sequences(folder)
+    assert [g.id for g in got] == ["SCAT-A", "b"]
+    assert got[0].seq.find(sl.seq[20:80]) >= 0 and len(got[0].seq) <= len(sl.seq) + 4
+    df = assign_species(got, refs).set_index("sample_id")
+    assert df.loc["SCAT-A", "species"] == "Panthera uncia" and df.loc["b", "species"] == "Vulpes vulpes"
+    code, _, err = run_cli("genetics", "species", str(folder), "--references",
+                           str(fixture_path("genetics", "snow_leopard_references.fasta")), "-o", str(tmp_path / "s.csv"))
+    assert code == 0, err
+    # a trace without quality values is read untrimmed; a broken one is a one-line error
+    write_abif(folder / "c.ab1", sl.seq, None, "NOQ")
+    assert read_sequences(folder / "c.ab1")[0].seq == sl.seq
+    (folder / "d.ab1").write_bytes(b"ABIF\x00")
+    code, _, err = run_cli("genetics", "species", str(folder / "d.ab1"), "--references",
+                           str(fixture_path("genetics", "snow_leopard_references.fasta")))
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "d.ab1" in err
