@@ -69,12 +69,17 @@ def test_ari_hand_values():
     assert adjusted_rand_index([0, 0, 0, 1, 1, 1], [0, 1, 2, 0, 1, 2]) == pytest.approx(-4 / 11)  # (0 - 6*3/15) / (4.5 - 6*3/15)
 
 
+def _two_animals(L=10):
+    """Genotypes (L, 2) of two animals 6 alleles apart, and their common base."""
+    base = np.tile(np.array([100, 104]), (L, 1))
+    ind2 = base.copy()
+    ind2[:3] = [108, 112]
+    return base.copy(), ind2, base
+
+
 def test_flags_multiple_match_and_too_few_loci():
     L = 10
-    base = np.tile(np.array([100, 104]), (L, 1))
-    ind1 = base.copy()
-    ind2 = base.copy()
-    ind2[:3] = [108, 112]  # 6 alleles away from ind1
+    ind1, ind2, base = _two_animals(L)
     between = base.copy()
     between[:3] = [100, 112]  # 3 from each
     few = np.full((L, 2), MISSING)
@@ -95,11 +100,7 @@ def test_flags_multiple_match_and_too_few_loci():
 
 
 def test_multiple_match_without_tie_goes_to_the_closer_animal():
-    L = 10
-    base = np.tile(np.array([100, 104]), (L, 1))
-    ind1 = base.copy()
-    ind2 = base.copy()
-    ind2[:3] = [108, 112]  # 6 alleles away from ind1
+    ind1, ind2, base = _two_animals()
     near2 = base.copy()
     near2[:2] = [100, 112]  # 4 from ind1, 2 from ind2
     near2[2] = [108, 112]

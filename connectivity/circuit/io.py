@@ -35,9 +35,11 @@ __all__ = [
 ]
 
 
-def read_numeric_table(path: str | os.PathLike[str], ncols: int | None = None, what: str = "values") -> np.ndarray:
+def read_numeric_table(path: str | os.PathLike[str], ncols: int | None = None, what: str = "values",
+                       nan_words: tuple[str, ...] = ()) -> np.ndarray:
     """Whitespace/comma separated numbers, one record a line (``#`` comments, blank lines ok).
 
+    Words in *nan_words* (case-insensitive, quotes stripped) are read as NaN.
     Returns float64 array, shape (n_rows, n_cols). Raises InputDataError naming file and line.
     """
     p = Path(path)
@@ -50,7 +52,7 @@ def read_numeric_table(path: str | os.PathLike[str], ncols: int | None = None, w
             if not s:
                 continue
             try:
-                vals = [float(x) for x in s]
+                vals = [np.nan if x.strip('"').lower() in nan_words else float(x) for x in s]
             except ValueError:
                 raise InputDataError(f"expected numbers ({what}), got {line.strip()!r}", path=p, line=lineno) from None
             if ncols is not None and len(vals) < ncols:
@@ -170,26 +172,7 @@ def read_reclass_table(path: str | os.PathLike[str]) -> np.ndarray:
     comma separated). A new value of ``missing`` / ``nan`` (Omniscape's convention) turns the
     class into nodata; it is read as NaN.
     """
-    p = Path(path)
-    if not p.exists():
-        raise InputDataError("no such reclass table", path=p)
-    rows = []
-    with open(p, encoding="utf-8-sig") as fh:
-        for lineno, line in enumerate(fh, 1):
-            s = line.split("#", 1)[0].replace(",", " ").split()
-            if not s:
-                continue
-            try:
-                if len(s) < 2:
-                    raise ValueError
-                new = np.nan if s[1].strip('"').lower() in ("missing", "nan") else float(s[1])
-                rows.append((float(s[0]), new))
-            except ValueError:
-                raise InputDataError(f"expected 'old new' (two numbers), got {line.strip()!r}",
-                                     path=p, line=lineno) from None
-    if not rows:
-        raise InputDataError("no rows in reclass table", path=p)
-    return np.array(rows, dtype=np.float64)
+    return read_numeric_table(path, 2, "old and new value", nan_words=("missing", "nan"))
 
 
 def reclassify(values: np.ndarray, valid: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
