@@ -149,15 +149,29 @@ def allele_features(
     return feats, typed.astype(np.float32)
 
 
-def _block(fa, ta, fb, tb, missing_weight):
-    """Dissimilarity D and co-typed loci C between two feature blocks (float32 matrices)."""
-    s = fa @ fb.T
-    c = ta @ tb.T
-    na = ta.sum(axis=1)
-    nb = tb.sum(axis=1)
+def _from_products(s, c, na, nb, missing_weight):
+    """Dissimilarity from shared allele copies *s*, co-typed loci *c* and loci typed *na*, *nb*.
+
+    Each co-typed locus contributes 2 - shared copies; each locus typed on one side only
+    contributes 2 * missing_weight (one half per allele column at the default 0.5).
+    """
     d = 2.0 * c - s
     if missing_weight:
-        d += (2.0 * missing_weight) * (na[:, None] + nb[None, :] - 2.0 * c)
+        d = d + (2.0 * missing_weight) * (na + nb - 2.0 * c)
+    return d
+
+
+def _block(fa, ta, fb, tb, missing_weight):
+    """Dissimilarity D and co-typed loci C between two feature blocks (float32 matrices)."""
+    c = ta @ tb.T
+    d = _from_products(fa @ fb.T, c, ta.sum(axis=1)[:, None], tb.sum(axis=1)[None, :], missing_weight)
+    return d, c
+
+
+def _paired(fa, ta, fb, tb, missing_weight):
+    """Dissimilarity D and co-typed loci C of row i of block a with row i of block b."""
+    c = np.einsum("ij,ij->i", ta, tb)
+    d = _from_products(np.einsum("ij,ij->i", fa, fb), c, ta.sum(axis=1), tb.sum(axis=1), missing_weight)
     return d, c
 
 
@@ -497,13 +511,9 @@ def identify_individuals(
 
     vocab = allele_vocabulary(a)
     fe, te = allele_features(ae, vocab, pairing)
-    ne_typed = te.sum(axis=1)
 
     def distances(rows, cons_rows, cons_feats, cons_typed):
-        s = np.einsum("ij,ij->i", fe[rows], cons_feats[cons_rows])
-        c = np.einsum("ij,ij->i", te[rows], cons_typed[cons_rows])
-        d = 2.0 * c - s + 2.0 * missing_weight * (ne_typed[rows] + cons_typed[cons_rows].sum(1) - 2.0 * c)
-        return d, c
+        return _paired(fe[rows], te[rows], cons_feats[cons_rows], cons_typed[cons_rows], missing_weight)
 
     local = np.full(ne, -1, dtype=np.int64)
     quality = np.lexsort((np.arange(ne), -loci_typed[ei]))
@@ -578,9 +588,11 @@ def identify_individuals(
         cand = np.unique(np.stack([c_src, local[c_dst]], axis=1), axis=0)
         d, c = distances(cand[:, 0], cand[:, 1], cf, ct)
         ok = (d <= max_mismatch + _EPS) & (c >= min_loci - _EPS) & (cand[:, 1] != local[cand[:, 0]])
-        for r_, ind in zip(cand[ok, 0], cand[ok, 1]):
-            if status_e[r_] == "multiple_match":
-                also[ei[r_]] = np.append(also[ei[r_]], ind)
+        # the other individuals each multiple_match sample fits (cand is sorted by sample)
+        other = cand[ok & (status_e[cand[:, 0]] == "multiple_match")]
+        rows_, starts = np.unique(other[:, 0], return_index=True)
+        for r_, inds in zip(rows_, np.split(other[:, 1], starts[1:])):
+            also[ei[r_]] = inds
         # a sample exactly as close to another individual as to its own fits both equally:
         # placing it in either would be an arbitrary merge, so it is set apart (below)
         tie_e = np.zeros(ne, dtype=bool)
@@ -642,9 +654,7 @@ def _distance_to_assigned(a, cons, assign, missing_weight=0.5, pairing="position
     vocab = allele_vocabulary(a, cons)
     fa, ta = allele_features(a, vocab, pairing)
     fb, tb = allele_features(cons[assign], vocab, pairing)
-    s = np.einsum("ij,ij->i", fa, fb)
-    c = np.einsum("ij,ij->i", ta, tb)
-    d = 2 * c - s + 2 * missing_weight * (ta.sum(1) + tb.sum(1) - 2 * c)
+    d, c = _paired(fa, ta, fb, tb, missing_weight)
     return d.astype(np.float64), np.rint(c).astype(np.int64)
 
 
