@@ -523,8 +523,10 @@ def identify_individuals(
     cand = None
     seen_states: set[int] = set()
     for it in range(1, max_iter + 1):
-        groups = np.where(status_e == "ok", local, -1)
-        cons = consensus_by_group(ae, groups, k)
+        # the consensus of every member, multiple_match ones included: leaving those out made
+        # the consensus depend on the flags, and the rounds then drifted without converging
+        # at loose thresholds (docs/notes/issue-3.md)
+        cons = consensus_by_group(ae, local, k)
         cf, ct = allele_features(cons, vocab, pairing)
         # candidate (sample, individual) pairs
         cand = np.unique(np.stack([c_src, local[c_dst]], axis=1), axis=0)
@@ -571,8 +573,7 @@ def identify_individuals(
             break
         seen_states.add(state)
 
-    groups = np.where(status_e == "ok", local, -1)
-    cons = consensus_by_group(ae, groups, k) if ne else np.zeros((0, n_loci, 2), np.int32)
+    cons = consensus_by_group(ae, local, k) if ne else np.zeros((0, n_loci, 2), np.int32)
     assign = np.full(n, -1, dtype=np.int64)
     status = np.full(n, "ok", dtype=object)
     mism = np.full(n, np.nan)
