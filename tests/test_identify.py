@@ -239,6 +239,27 @@ def test_consensus_invariants_low_diversity_loose_threshold(seed):
     _assert_consensus_invariants(a, r, 6.0)
 
 
+def test_rounds_converge_and_respect_threshold_on_random_surveys():
+    """Property check over random surveys (loci, diversity, dropout, missing data, threshold and
+    missing weight drawn at random): the rounds stop before ``max_iter`` and every sample placed
+    in an individual lies within the threshold of its consensus."""
+    for seed in range(25):
+        rng = np.random.default_rng(1000 + seed)
+        n_loci = int(rng.integers(6, 16))
+        panel = panel_with_diversity(n_loci, int(rng.integers(3, 8)), float(rng.uniform(0.3, 0.8)), rng=rng)
+        n_animals = int(rng.integers(10, 60))
+        animals = draw_founders(panel, n_animals, rng)
+        a = animals[rng.integers(0, n_animals, int(rng.integers(20, 150)))].copy()
+        drop = rng.random(a.shape[:2]) < rng.uniform(0, 0.15)  # dropout: heterozygote -> homozygote
+        a[drop, 1] = a[drop, 0]
+        a[rng.random(a.shape[:2]) < rng.uniform(0, 0.3)] = MISSING
+        m = float(rng.integers(0, n_loci))
+        r = identify_individuals(a, m, missing_weight=float(rng.choice([0.0, 0.5])), max_iter=25)
+        assert r.iterations < 25, seed
+        founded = r.reliable[r.individual] & (r.status != "too_few_loci")
+        assert (r.mismatches[founded] <= m + 1e-9).all(), seed
+
+
 @pytest.mark.shared
 def test_allelematch_rows_are_all_covered(shared):
     exp = pd.read_csv(shared(*AM, "expected_allelematch_amUnique.csv"))
