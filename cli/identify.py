@@ -214,6 +214,12 @@ def identify_cmd(genotypes, from_fmt, out, to, individuals_out, genotypes_out, m
     st = pd.Series(r.status).value_counts().to_dict()
     info(f"identify: {g.n_samples} samples -> {r.n_individuals} individuals at max-mismatch {max_mismatch:g}, "
          f"min-loci {r.params['min_loci']} (" + ", ".join(f"{v} {k}" for k, v in st.items()) + ")")
+    n_multi = int((r.status == "multiple_match").sum())
+    n_placed = int((r.status != "too_few_loci").sum())
+    if n_placed and n_multi > 0.1 * n_placed:
+        info(f"identify: caution: {100 * n_multi / n_placed:.0f}% of the samples fit two or more individuals "
+             f"at max-mismatch {max_mismatch:g}; the threshold is loose for these data and individuals "
+             "may be merged (inspect --profile)")
     if prof is not None and profile is not None:
         emit_table(prof, profile)
     if individuals_out is not None:

@@ -338,3 +338,23 @@ def test_identify_cli_and_profile(tmp_path, run_cli):
     assert (s.individual_id[30:].to_numpy() == s.individual_id[:10].to_numpy()).all()
     assert len(pd.read_csv(tmp_path / "i.csv")) == 30
     assert pd.read_csv(tmp_path / "p.csv")["suggested"].sum() == 1
+
+
+def test_identify_cli_cautions_when_many_samples_fit_two_individuals(tmp_path, run_cli):
+    """A loose threshold on low-diversity data: the log line says so (allelematch warns with its
+    profile morphology in the same situation)."""
+    from genetics.io.formats import write_genotypes
+    from genetics.model import Genotypes
+
+    rng = np.random.default_rng(0)
+    panel = panel_with_diversity(10, 3, 0.45, rng=rng)
+    animals = draw_founders(panel, 60, rng)
+    a = animals[rng.integers(0, 60, 200)].copy()
+    a[rng.random(a.shape[:2]) < 0.2] = MISSING
+    g = Genotypes(a, tuple(f"s{i}" for i in range(len(a))), tuple(f"L{j}" for j in range(a.shape[1])))
+    src = tmp_path / "g.gen"
+    write_genotypes(g, src)
+    for m, warned in (("6", True), ("1", False)):
+        code, _, err = run_cli("genetics", "identify", str(src), "-o", str(tmp_path / "s.csv"), "--max-mismatch", m)
+        assert code == 0, err
+        assert ("caution:" in err) is warned, err
