@@ -677,7 +677,8 @@ def threshold_profile(
     a = np.asarray(alleles)
     n_loci = a.shape[1]
     if thresholds is None:
-        thresholds = np.arange(0, int(np.ceil(0.25 * 2 * n_loci)) + 1)
+        # as amUniqueProfile: 0 to 40 % of the allele columns
+        thresholds = np.arange(0, int(np.floor(0.4 * 2 * n_loci)) + 1)
     rows = []
     for m in thresholds:
         r = identify_individuals(a, float(m), min_loci, **kwargs)
@@ -697,8 +698,8 @@ def suggest_threshold(profile: pd.DataFrame) -> float:
     missing data, stays flat while it separates true individuals, and falls again once
     distinct animals merge. The suggestion is the smallest threshold of the longest run of
     thresholds (excluding 0) with the same count (above one individual) and no sample matching
-    two individuals (ties: the earlier run). The default profile spans 0 to a quarter of the allele
-    columns. Without such a run, the threshold above 0 whose next step changes
+    two individuals (ties: the earlier run). The default profile spans 0 to 40 % of the allele
+    columns, as amUniqueProfile's does. Without such a run, the threshold above 0 whose next step changes
     the count least. Always inspect the profile; allelematch's guess has the same caveat
     (Galpern et al. 2012).
     """

@@ -358,3 +358,11 @@ def test_identify_cli_cautions_when_many_samples_fit_two_individuals(tmp_path, r
         code, _, err = run_cli("genetics", "identify", str(src), "-o", str(tmp_path / "s.csv"), "--max-mismatch", m)
         assert code == 0, err
         assert ("caution:" in err) is warned, err
+
+
+def test_default_profile_spans_forty_percent_of_allele_columns():
+    """As amUniqueProfile: thresholds 0 .. floor(0.4 x allele columns)."""
+    a = _random_genotypes(n=12, L=10, miss=0.0)
+    prof = threshold_profile(a)
+    assert prof["max_mismatch"].tolist() == [float(x) for x in range(0, 9)]
+    assert prof["suggested"].sum() == 1
