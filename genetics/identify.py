@@ -566,9 +566,10 @@ def identify_individuals(
         remap[used] = np.arange(len(used))
         new_local = remap[new_local]
         k = len(used)
-        changed = not (np.array_equal(new_local, local) and np.array_equal(new_status, status_e))
+        # the consensus, hence the next round, depends on the assignment alone
+        changed = not np.array_equal(new_local, local)
         local, status_e = new_local, new_status
-        state = hash((local.tobytes(), (status_e == "ok").tobytes()))
+        state = hash(local.tobytes())
         if not changed or state in seen_states:  # converged, or cycling between states
             break
         seen_states.add(state)
