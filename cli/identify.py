@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from genetics.errors import InputDataError
+from genetics.identify import NONDROPOUT_PENALTY
 
 from .common import (emit_table, executor_from, executor_options, genotypes_from_option, info, load_genotypes,
                      out_option, to_option)
@@ -26,6 +27,9 @@ _read_genotypes = load_genotypes
 def _match_options(f):
     f = click.option("--pairing", type=click.Choice(["positional", "best"]), default="positional", show_default=True,
                      help="positional = allelematch's column-wise count; best = shared alleles whatever the column.")(f)
+    f = click.option("--nondropout-penalty", type=click.FloatRange(0), default=NONDROPOUT_PENALTY, show_default=True,
+                     help="Extra cost of a locus whose genotypes differ in a way allelic dropout cannot explain "
+                          "(0 = allelematch's plain count).")(f)
     f = click.option("--missing-weight", type=click.FloatRange(0, 1), default=0.5, show_default=True,
                      help="Cost of an allele missing on one side (allelematch 0.5; 0 = mismatches over co-typed loci only).")(f)
     f = click.option("--min-loci", type=click.IntRange(1), default=None,
@@ -172,7 +176,7 @@ def _individual_genotypes(g, r, ids):
 @click.option("--y-allele", type=int, multiple=True)
 @executor_options
 def identify_cmd(genotypes, from_fmt, out, to, individuals_out, genotypes_out, max_mismatch, pairing,
-                 missing_weight, min_loci, profile, keep_table, sex_locus, sex_rule, x_allele, y_allele, workers, scheduler):
+                 nondropout_penalty, missing_weight, min_loci, profile, keep_table, sex_locus, sex_rule, x_allele, y_allele, workers, scheduler):
     """Group samples into individuals, tolerating genotyping error and missing data."""
     from genetics.identify import identification_tables, identify_individuals, threshold_profile
 
@@ -195,7 +199,7 @@ def identify_cmd(genotypes, from_fmt, out, to, individuals_out, genotypes_out, m
         g = g.subset(loci=[i for i, name in enumerate(g.loci) if name != sex_locus])
     if g.n_samples == 0:
         raise InputDataError("no samples in the genotype file", path=genotypes)
-    kw = dict(missing_weight=missing_weight, pairing=pairing)
+    kw = dict(missing_weight=missing_weight, pairing=pairing, nondropout_penalty=nondropout_penalty)
     ex = executor_from(workers, scheduler)
     prof = None
     if profile is not None or max_mismatch is None:
@@ -273,13 +277,15 @@ def catalog_group():
 @to_option()
 @click.option("--max-mismatch", type=click.FloatRange(0), default=2, show_default=True)
 @_match_options
-def catalog_match_cmd(genotypes, catalog_path, from_fmt, out, to, max_mismatch, pairing, missing_weight, min_loci):
+def catalog_match_cmd(genotypes, catalog_path, from_fmt, out, to, max_mismatch, pairing, nondropout_penalty,
+                      missing_weight, min_loci):
     """Recaptures of cataloged animals and new animals among new samples."""
     from genetics.catalog import match_catalog
 
     g = _read_genotypes(genotypes, from_fmt)
     c = _read_genotypes(catalog_path)
-    df = match_catalog(g, c, max_mismatch, min_loci, missing_weight=missing_weight, pairing=pairing)
+    df = match_catalog(g, c, max_mismatch, min_loci, missing_weight=missing_weight, pairing=pairing,
+                       nondropout_penalty=nondropout_penalty)
     per = df.drop_duplicates("individual_id")["status"].value_counts().to_dict()
     info("catalog: " + ", ".join(f"{v} {k}" for k, v in per.items()) + " animal(s)")
     emit_table(df, out, to)
@@ -295,7 +301,8 @@ def catalog_match_cmd(genotypes, catalog_path, from_fmt, out, to, max_mismatch, 
               help="Merged catalog as a genotype file.")
 @click.option("--max-mismatch", type=click.FloatRange(0), default=2, show_default=True)
 @_match_options
-def catalog_merge_cmd(catalog_a, catalog_b, labels, out, to, genotypes_out, max_mismatch, pairing, missing_weight, min_loci):
+def catalog_merge_cmd(catalog_a, catalog_b, labels, out, to, genotypes_out, max_mismatch, pairing, nondropout_penalty,
+                      missing_weight, min_loci):
     """Merge two (national) catalogs and list the animals present in both."""
     from genetics.catalog import merge_catalogs
 
@@ -304,7 +311,8 @@ def catalog_merge_cmd(catalog_a, catalog_b, labels, out, to, genotypes_out, max_
         raise InputDataError("--labels needs two comma-separated names, e.g. RU,MN")
     a = _read_genotypes(catalog_a)
     b = _read_genotypes(catalog_b)
-    df, merged = merge_catalogs(a, b, la, lb, max_mismatch, min_loci, missing_weight=missing_weight, pairing=pairing)
+    df, merged = merge_catalogs(a, b, la, lb, max_mismatch, min_loci, missing_weight=missing_weight, pairing=pairing,
+                                nondropout_penalty=nondropout_penalty)
     both = df[df["status"] == "both"]
     info(f"catalog: {len(df)} animals after merging, {len(both)} in both catalogs"
          + (": " + ", ".join(f"{x}={y}" for x, y in zip(both[f'name_{la}'], both[f'name_{lb}'])) if len(both) else ""))

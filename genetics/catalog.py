@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputDataError
-from .identify import identify_individuals, match_to_references, psib_genotypes
+from .identify import NONDROPOUT_PENALTY, identify_individuals, match_to_references, psib_genotypes
 from .model import MISSING, Genotypes
 
 __all__ = ["common_loci", "match_catalog", "merge_catalogs"]
@@ -44,6 +44,7 @@ def match_catalog(
     *,
     missing_weight: float = 0.5,
     pairing: str = "positional",
+    nondropout_penalty: float = NONDROPOUT_PENALTY,
     new_prefix: str = "NEW",
 ) -> pd.DataFrame:
     """Identify new samples and tell recaptures of cataloged animals from new animals.
@@ -64,8 +65,10 @@ def match_catalog(
     if min_loci is None:
         min_loci = int(np.ceil(a.n_loci / 2))
     names = np.array(_names(c), dtype=object)
-    r = identify_individuals(a.alleles, max_mismatch, min_loci, missing_weight=missing_weight, pairing=pairing)
-    m = match_to_references(r.consensus, c.alleles, max_mismatch, min_loci, missing_weight=missing_weight, pairing=pairing)
+    r = identify_individuals(a.alleles, max_mismatch, min_loci, missing_weight=missing_weight, pairing=pairing,
+                          nondropout_penalty=nondropout_penalty)
+    m = match_to_references(r.consensus, c.alleles, max_mismatch, min_loci, missing_weight=missing_weight, pairing=pairing,
+                          nondropout_penalty=nondropout_penalty)
     k = r.consensus.shape[0]
     width = max(3, len(str(k)))
     ind_name = np.empty(k, dtype=object)
@@ -119,6 +122,7 @@ def merge_catalogs(
     *,
     missing_weight: float = 0.5,
     pairing: str = "positional",
+    nondropout_penalty: float = NONDROPOUT_PENALTY,
 ) -> tuple[pd.DataFrame, Genotypes]:
     """Merge two catalogs on their shared loci, listing animals present in both.
 
@@ -139,7 +143,8 @@ def merge_catalogs(
     if min_loci is None:
         min_loci = int(np.ceil(ga.n_loci / 2))
     na, nb = np.array(_names(ga), dtype=object), np.array(_names(gb), dtype=object)
-    m = match_to_references(gb.alleles, ga.alleles, max_mismatch, min_loci, missing_weight=missing_weight, pairing=pairing)
+    m = match_to_references(gb.alleles, ga.alleles, max_mismatch, min_loci, missing_weight=missing_weight, pairing=pairing,
+                          nondropout_penalty=nondropout_penalty)
     best = m["best"]
     single = m["n_matches"] == 1
     # an a-animal claimed by two b-animals is ambiguous too

@@ -12,6 +12,16 @@ with :math:`C` the loci typed in both, :math:`S` the shared alleles over those l
 :math:`n` the loci typed in each sample and :math:`w = ½` the weight of a one-sided missing
 allele (``missing_weight``; 0 gives CERVUS' count of mismatches over co-typed loci only).
 
+bigcats adds :math:`λ K_{xy}`, with :math:`K` the co-typed loci whose genotypes differ in a way
+allelic dropout cannot explain (:func:`nondropout_loci`: anything but a heterozygote ``a/b``
+against ``a/a`` or ``b/b``) and :math:`λ` = ``nondropout_penalty`` (default 1; 0 gives
+allelematch's count exactly). Dropout is the dominant error of non-invasive genotypes and false
+alleles are several times rarer (Taberlet P. et al. 1996, Nucleic Acids Res. 24:3189; Broquet T. &
+Petit E. 2004, Mol. Ecol. 13:3601), so a difference that needs a false allele is stronger
+evidence of a second animal; Kalinowski S.T., Taper M.L. & Creel S. (2006, Conserv. Genet.
+7:319) weigh the two by likelihood under fitted error rates, here reduced to one extra unit per
+such locus (a convention, not a fitted value).
+
 Conventions where peers differ
 ------------------------------
 * ``pairing="positional"`` (default) compares the sorted allele columns position by position,
@@ -58,6 +68,9 @@ from .parallel import map_ordered
 __all__ = [
     "allele_vocabulary",
     "allele_features",
+    "MismatchFeatures",
+    "nondropout_loci",
+    "NONDROPOUT_PENALTY",
     "dissimilarity",
     "close_pairs",
     "match_to_references",
@@ -71,6 +84,9 @@ __all__ = [
 ]
 
 _EPS = 1e-6
+#: Default extra cost of a co-typed locus whose two genotypes differ in a way allelic dropout
+#: cannot explain (module docstring); 0 gives allelematch's count exactly.
+NONDROPOUT_PENALTY = 1.0
 
 
 # --------------------------------------------------------------------------- features
@@ -93,9 +109,32 @@ def allele_vocabulary(*arrays: np.ndarray) -> list[np.ndarray]:
     return vocab
 
 
-def allele_features(
-    alleles: np.ndarray, vocab: list[np.ndarray] | None = None, pairing: str = "positional"
-) -> tuple[np.ndarray, np.ndarray]:
+@dataclass
+class MismatchFeatures:
+    """Rows of genotypes prepared for the dissimilarity kernel.
+
+    Attributes
+    ----------
+    onehot : numpy.ndarray of float32, shape (n, n_features)
+        Allele features whose dot product counts shared alleles.
+    typed : numpy.ndarray of float32, shape (n, n_loci)
+        1 where the locus is typed.
+    alleles : numpy.ndarray of int32, shape (n, n_loci, 2)
+        The genotypes themselves (for the non-dropout penalty, computed per pair).
+    """
+
+    onehot: np.ndarray
+    typed: np.ndarray
+    alleles: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.typed)
+
+    def __getitem__(self, rows) -> MismatchFeatures:
+        return MismatchFeatures(self.onehot[rows], self.typed[rows], self.alleles[rows])
+
+
+def allele_features(alleles: np.ndarray, vocab: list[np.ndarray] | None = None, pairing: str = "positional") -> MismatchFeatures:
     """One-hot allele features whose dot product counts shared alleles.
 
     Parameters
@@ -111,13 +150,11 @@ def allele_features(
 
     Returns
     -------
-    features : numpy.ndarray of float32, shape (n, n_features)
-    typed : numpy.ndarray of float32, shape (n, n_loci)
-        1 where the locus is typed.
+    MismatchFeatures
     """
     if pairing not in ("best", "positional"):
         raise ValueError("pairing must be 'best' or 'positional'")
-    a = np.asarray(alleles)
+    a = np.asarray(alleles, dtype=np.int32)
     n, n_loci, _ = a.shape
     if vocab is None:
         vocab = allele_vocabulary(a)
@@ -146,7 +183,31 @@ def allele_features(
             feats[r, off + i0] = 1.0
             feats[r, off + k + i1] = 1.0
         off += 2 * k
-    return feats, typed.astype(np.float32)
+    return MismatchFeatures(feats, typed.astype(np.float32), a)
+
+
+def nondropout_loci(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Loci typed in both genotypes that differ in a way allelic dropout cannot explain.
+
+    Dropout turns a heterozygote ``a/b`` into a homozygote ``a/a`` or ``b/b``; every other
+    difference between two typed genotypes (``a/b`` vs ``a/c``, ``a/a`` vs ``b/b``, ``a/a`` vs
+    ``b/c``) needs a false allele or another animal.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray of int, shape (..., n_loci, 2)
+        Genotypes compared element-wise (broadcasting), smaller allele first.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (...)
+    """
+    x0, x1, y0, y1 = x[..., 0], x[..., 1], y[..., 0], y[..., 1]
+    both = (x0 != MISSING) & (y0 != MISSING)
+    same = (x0 == y0) & (x1 == y1)
+    xh, yh = x0 == x1, y0 == y1
+    dropout = (xh & ~yh & ((x0 == y0) | (x0 == y1))) | (yh & ~xh & ((y0 == x0) | (y0 == x1)))
+    return (both & ~same & ~dropout).sum(axis=-1).astype(np.int64)
 
 
 def _from_products(s, c, na, nb, missing_weight):
@@ -161,17 +222,30 @@ def _from_products(s, c, na, nb, missing_weight):
     return d
 
 
-def _block(fa, ta, fb, tb, missing_weight):
-    """Dissimilarity D and co-typed loci C between two feature blocks (float32 matrices)."""
-    c = ta @ tb.T
-    d = _from_products(fa @ fb.T, c, ta.sum(axis=1)[:, None], tb.sum(axis=1)[None, :], missing_weight)
+def _block(fa: MismatchFeatures, fb: MismatchFeatures, missing_weight, penalty=0.0, cutoff=np.inf):
+    """Dissimilarity D and co-typed loci C between two blocks of rows.
+
+    The allele count is a matrix product; the non-dropout penalty (never negative) is then
+    added only where the count alone is ``<= cutoff`` (a float per row, or one for all):
+    entries beyond it stay beyond it, so callers that keep ``D <= cutoff`` lose nothing.
+    """
+    c = fa.typed @ fb.typed.T
+    d = _from_products(fa.onehot @ fb.onehot.T, c, fa.typed.sum(axis=1)[:, None], fb.typed.sum(axis=1)[None, :],
+                       missing_weight)
+    if penalty:
+        cut = np.asarray(cutoff, dtype=np.float64)
+        i, j = np.nonzero(d <= (cut[:, None] if cut.ndim else cut) + _EPS)
+        d[i, j] += penalty * nondropout_loci(fa.alleles[i], fb.alleles[j])
     return d, c
 
 
-def _paired(fa, ta, fb, tb, missing_weight):
+def _paired(fa: MismatchFeatures, fb: MismatchFeatures, missing_weight, penalty=0.0):
     """Dissimilarity D and co-typed loci C of row i of block a with row i of block b."""
-    c = np.einsum("ij,ij->i", ta, tb)
-    d = _from_products(np.einsum("ij,ij->i", fa, fb), c, ta.sum(axis=1), tb.sum(axis=1), missing_weight)
+    c = np.einsum("ij,ij->i", fa.typed, fb.typed)
+    d = _from_products(np.einsum("ij,ij->i", fa.onehot, fb.onehot), c, fa.typed.sum(axis=1), fb.typed.sum(axis=1),
+                       missing_weight)
+    if penalty:
+        d = d + penalty * nondropout_loci(fa.alleles, fb.alleles)
     return d, c
 
 
@@ -181,6 +255,7 @@ def dissimilarity(
     *,
     missing_weight: float = 0.5,
     pairing: str = "positional",
+    nondropout_penalty: float = NONDROPOUT_PENALTY,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Full allele-mismatch matrix (small inputs; use :func:`close_pairs` for large ones).
 
@@ -188,23 +263,36 @@ def dissimilarity(
     ----------
     a : numpy.ndarray of int, shape (n_a, n_loci, 2)
     b : numpy.ndarray of int, shape (n_b, n_loci, 2), optional (default: *a*)
+    missing_weight : float
+        Cost of an allele missing on one side only (allelematch: 0.5).
+    pairing : {"positional", "best"}
+        See :func:`allele_features`.
+    nondropout_penalty : float
+        Extra cost per co-typed locus that differs in a way allelic dropout cannot explain
+        (:func:`nondropout_loci`); 0 gives allelematch's count.
 
     Returns
     -------
     mismatches : numpy.ndarray of float64, shape (n_a, n_b)
-        allelematch's alleleMismatch count (divide by ``2 * n_loci`` for its d).
+        The score: allelematch's alleleMismatch count (divide by ``2 * n_loci`` for its d) plus
+        the non-dropout penalty.
     cotyped : numpy.ndarray of int64, shape (n_a, n_b)
         Loci typed in both samples.
     """
     b = a if b is None else b
     vocab = allele_vocabulary(a, b)
-    fa, ta = allele_features(a, vocab, pairing)
-    fb, tb = allele_features(b, vocab, pairing)
-    d, c = _block(fa, ta, fb, tb, missing_weight)
+    fa = allele_features(a, vocab, pairing)
+    fb = allele_features(b, vocab, pairing)
+    d, c = _block(fa, fb, missing_weight, nondropout_penalty)
     return d.astype(np.float64), np.rint(c).astype(np.int64)
 
 
-def naive_dissimilarity(a: np.ndarray, missing_weight: float = 0.5, pairing: str = "positional") -> np.ndarray:
+def naive_dissimilarity(
+    a: np.ndarray,
+    missing_weight: float = 0.5,
+    pairing: str = "positional",
+    nondropout_penalty: float = NONDROPOUT_PENALTY,
+) -> np.ndarray:
     """Straightforward per-pair, per-locus Python implementation (benchmark baseline, tests).
 
     Returns the full ``(n, n)`` mismatch matrix, same definition as :func:`dissimilarity`.
@@ -226,14 +314,18 @@ def naive_dissimilarity(a: np.ndarray, missing_weight: float = 0.5, pairing: str
                     d += (x0 != y0) + (x1 != y1)
                 else:
                     d += 2 - max((x0 == y0) + (x1 == y1), (x0 == y1) + (x1 == y0))
+                same = (x0, x1) == (y0, y1)
+                dropout = (x0 == x1 and y0 != y1 and x0 in (y0, y1)) or (y0 == y1 and x0 != x1 and y0 in (x0, x1))
+                if not same and not dropout:
+                    d += nondropout_penalty
             out[i, j] = out[j, i] = d
     return out
 
 
 # --------------------------------------------------------------------------- chunked pairs
 def _close_pairs_chunk(args):
-    fa, ta, fb, tb, row0, col0, max_mismatch, min_loci, missing_weight, upper = args
-    d, c = _block(fa, ta, fb, tb, missing_weight)
+    fa, fb, row0, col0, max_mismatch, min_loci, missing_weight, penalty, upper = args
+    d, c = _block(fa, fb, missing_weight, penalty, max_mismatch)
     ok = (d <= max_mismatch + _EPS) & (c >= min_loci - _EPS)
     if upper:
         # keep only j > i (global indices)
@@ -251,6 +343,7 @@ def close_pairs(
     *,
     missing_weight: float = 0.5,
     pairing: str = "positional",
+    nondropout_penalty: float = NONDROPOUT_PENALTY,
     chunk: int = 1024,
     executor: Executor | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -267,12 +360,12 @@ def close_pairs(
     """
     a = np.asarray(alleles)
     n = a.shape[0]
-    feats, typed = allele_features(a, None, pairing)
+    feats = allele_features(a, None, pairing)
     tasks = []
     for r0 in range(0, n, chunk):
         r1 = min(n, r0 + chunk)
-        tasks.append((feats[r0:r1], typed[r0:r1], feats[r0:], typed[r0:], r0, r0,
-                      float(max_mismatch), int(min_loci), float(missing_weight), True))
+        tasks.append((feats[r0:r1], feats[r0:], r0, r0,
+                      float(max_mismatch), int(min_loci), float(missing_weight), float(nondropout_penalty), True))
     parts = map_ordered(_close_pairs_chunk, tasks, executor=executor, desc="pairs")
     if not parts:
         e = np.zeros(0, np.int64)
@@ -281,8 +374,17 @@ def close_pairs(
 
 
 def _match_chunk(args):
-    fa, ta, fb, tb, max_mismatch, min_loci, missing_weight = args
-    d, c = _block(fa, ta, fb, tb, missing_weight)
+    fa, fb, max_mismatch, min_loci, missing_weight, penalty = args
+    d, c = _block(fa, fb, missing_weight)
+    if penalty and d.shape[1]:
+        # exact where it matters: every entry that can match, and every entry that can still be
+        # the row's closest once the closest by allele count alone has been penalised
+        rows = np.arange(d.shape[0])
+        j0 = np.argmin(d, axis=1)
+        closest = d[rows, j0] + penalty * nondropout_loci(fa.alleles, fb.alleles[j0])
+        cut = np.maximum(closest, max_mismatch)
+        i, j = np.nonzero(d <= cut[:, None] + _EPS)
+        d[i, j] += penalty * nondropout_loci(fa.alleles[i], fb.alleles[j])
     ok = (d <= max_mismatch + _EPS) & (c >= min_loci - _EPS)
     n_match = ok.sum(axis=1)
     # best: smallest D, then most co-typed loci, then lowest reference index
@@ -303,6 +405,7 @@ def match_to_references(
     *,
     missing_weight: float = 0.5,
     pairing: str = "positional",
+    nondropout_penalty: float = NONDROPOUT_PENALTY,
     chunk: int = 2048,
     executor: Executor | None = None,
 ) -> dict[str, np.ndarray | list]:
@@ -322,10 +425,10 @@ def match_to_references(
     """
     n = samples.shape[0]
     vocab = allele_vocabulary(samples, references)
-    fa, ta = allele_features(samples, vocab, pairing)
-    fb, tb = allele_features(references, vocab, pairing)
+    fa = allele_features(samples, vocab, pairing)
+    fb = allele_features(references, vocab, pairing)
     tasks = [
-        (fa[r0 : r0 + chunk], ta[r0 : r0 + chunk], fb, tb, float(max_mismatch), int(min_loci), float(missing_weight))
+        (fa[r0 : r0 + chunk], fb, float(max_mismatch), int(min_loci), float(missing_weight), float(nondropout_penalty))
         for r0 in range(0, n, chunk)
     ]
     parts = map_ordered(_match_chunk, tasks, executor=executor, desc="match")
@@ -453,6 +556,7 @@ def identify_individuals(
     *,
     missing_weight: float = 0.5,
     pairing: str = "positional",
+    nondropout_penalty: float = NONDROPOUT_PENALTY,
     max_iter: int = 25,
     chunk: int = 1024,
     executor: Executor | None = None,
@@ -468,8 +572,8 @@ def identify_individuals(
     min_loci : int, optional
         Loci that must be typed in a sample (and shared with what it is compared with) for
         it to found or join an individual. Default: half the loci, rounded up.
-    missing_weight, pairing
-        See :func:`dissimilarity`.
+    missing_weight, pairing, nondropout_penalty
+        See :func:`dissimilarity` and the module docstring.
     executor : concurrent.futures.Executor, optional
         Runs the chunks of the pairwise kernel.
 
@@ -492,7 +596,7 @@ def identify_individuals(
     typed = a[:, :, 0] != MISSING
     loci_typed = typed.sum(axis=1).astype(np.int64)
     eligible = loci_typed >= min_loci
-    kw = dict(missing_weight=missing_weight, pairing=pairing)
+    kw = dict(missing_weight=missing_weight, pairing=pairing, nondropout_penalty=nondropout_penalty)
     ei = np.flatnonzero(eligible)
     ne = len(ei)
     ae = a[ei]
@@ -510,10 +614,10 @@ def identify_individuals(
     c_dst = np.concatenate([pj, pi, np.arange(ne)])
 
     vocab = allele_vocabulary(a)
-    fe, te = allele_features(ae, vocab, pairing)
+    fe = allele_features(ae, vocab, pairing)
 
-    def distances(rows, cons_rows, cons_feats, cons_typed):
-        return _paired(fe[rows], te[rows], cons_feats[cons_rows], cons_typed[cons_rows], missing_weight)
+    def distances(rows, cons_rows, cons_feats):
+        return _paired(fe[rows], cons_feats[cons_rows], missing_weight, nondropout_penalty)
 
     local = np.full(ne, -1, dtype=np.int64)
     quality = np.lexsort((np.arange(ne), -loci_typed[ei]))
@@ -527,10 +631,10 @@ def identify_individuals(
         # the consensus depend on the flags, and the rounds then drifted without converging
         # at loose thresholds (docs/notes/issue-3.md)
         cons = consensus_by_group(ae, local, k)
-        cf, ct = allele_features(cons, vocab, pairing)
+        cf = allele_features(cons, vocab, pairing)
         # candidate (sample, individual) pairs
         cand = np.unique(np.stack([c_src, local[c_dst]], axis=1), axis=0)
-        d, c = distances(cand[:, 0], cand[:, 1], cf, ct)
+        d, c = distances(cand[:, 0], cand[:, 1], cf)
         ok = (d <= max_mismatch + _EPS) & (c >= min_loci - _EPS)
         # a sample alone in its individual trivially matches itself: when it matches exactly one
         # other individual it joins it (so the order of leaders does not matter); when it matches
@@ -583,12 +687,12 @@ def identify_individuals(
     if ne:
         assign[ei] = local
         status[ei] = status_e
-        cf, ct = allele_features(cons, vocab, pairing)
-        d_own, c_own = distances(np.arange(ne), local, cf, ct)
+        cf = allele_features(cons, vocab, pairing)
+        d_own, c_own = distances(np.arange(ne), local, cf)
         mism[ei] = d_own
         cot[ei] = np.rint(c_own).astype(np.int64)
         cand = np.unique(np.stack([c_src, local[c_dst]], axis=1), axis=0)
-        d, c = distances(cand[:, 0], cand[:, 1], cf, ct)
+        d, c = distances(cand[:, 0], cand[:, 1], cf)
         ok = (d <= max_mismatch + _EPS) & (c >= min_loci - _EPS) & (cand[:, 1] != local[cand[:, 0]])
         # the other individuals each multiple_match sample fits (cand is sorted by sample)
         other = cand[ok & (status_e[cand[:, 0]] == "multiple_match")]
@@ -645,18 +749,18 @@ def identify_individuals(
         n_members=n_members,
         reliable=reliable,
         iterations=it,
-        params=dict(max_mismatch=max_mismatch, min_loci=min_loci, missing_weight=missing_weight, pairing=pairing),
+        params=dict(max_mismatch=max_mismatch, min_loci=min_loci, **kw),
     )
 
 
-def _distance_to_assigned(a, cons, assign, missing_weight=0.5, pairing="positional"):
+def _distance_to_assigned(a, cons, assign, missing_weight=0.5, pairing="positional", nondropout_penalty=NONDROPOUT_PENALTY):
     """Dissimilarity between each sample and the consensus it is assigned to (row-wise)."""
     if len(a) == 0:
         return np.zeros(0), np.zeros(0, np.int64)
     vocab = allele_vocabulary(a, cons)
-    fa, ta = allele_features(a, vocab, pairing)
-    fb, tb = allele_features(cons[assign], vocab, pairing)
-    d, c = _paired(fa, ta, fb, tb, missing_weight)
+    fa = allele_features(a, vocab, pairing)
+    fb = allele_features(cons[assign], vocab, pairing)
+    d, c = _paired(fa, fb, missing_weight, nondropout_penalty)
     return d.astype(np.float64), np.rint(c).astype(np.int64)
 
 

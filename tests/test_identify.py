@@ -17,6 +17,7 @@ from genetics.identify import (
     close_pairs,
     dissimilarity,
     identify_individuals,
+    match_to_references,
     naive_dissimilarity,
     psib_genotypes,
     suggest_threshold,
@@ -37,23 +38,47 @@ def _random_genotypes(n=40, L=8, miss=0.2, seed=0):
     return a
 
 
+def _with_dropout(a, rate=0.3, seed=1):
+    """Copies of *a* in which some heterozygotes lost an allele (so dropout-consistent pairs occur)."""
+    rng = np.random.default_rng(seed)
+    b = a.copy()
+    drop = (rng.random(b.shape[:2]) < rate) & (b[:, :, 0] != b[:, :, 1]) & (b[:, :, 0] != MISSING)
+    keep_first = rng.random(b.shape[:2]) < 0.5
+    b[drop & keep_first, 1] = b[drop & keep_first, 0]
+    b[drop & ~keep_first, 0] = b[drop & ~keep_first, 1]
+    return np.concatenate([a, b])
+
+
+@pytest.mark.parametrize("penalty", [0.0, 1.0, 0.5])
 @pytest.mark.parametrize("pairing", ["positional", "best"])
 @pytest.mark.parametrize("w", [0.5, 0.0])
-def test_kernel_equals_naive(pairing, w):
-    a = _random_genotypes()
-    d, c = dissimilarity(a, missing_weight=w, pairing=pairing)
-    np.testing.assert_allclose(d[np.triu_indices(len(a), 1)],
-                               naive_dissimilarity(a, w, pairing)[np.triu_indices(len(a), 1)])
+def test_kernel_equals_naive(pairing, w, penalty):
+    a = _with_dropout(_random_genotypes())
+    d, c = dissimilarity(a, missing_weight=w, pairing=pairing, nondropout_penalty=penalty)
+    iu = np.triu_indices(len(a), 1)
+    np.testing.assert_allclose(d[iu], naive_dissimilarity(a, w, pairing, penalty)[iu])
     typed = a[:, :, 0] != MISSING
     np.testing.assert_array_equal(c, typed.astype(int) @ typed.T.astype(int))
 
 
 def test_pairing_conventions_by_hand():
     x = np.array([[[101, 105]], [[105, 109]], [[105, 105]], [[MISSING, MISSING]]])
-    d, _ = dissimilarity(x, pairing="positional")
+    d, _ = dissimilarity(x, pairing="positional", nondropout_penalty=0)
     assert d[0, 1] == 2 and d[0, 2] == 1 and d[0, 3] == 1 and d[3, 3] == 0
-    d, _ = dissimilarity(x, pairing="best")
+    d, _ = dissimilarity(x, pairing="best", nondropout_penalty=0)
     assert d[0, 1] == 1 and d[1, 2] == 1
+
+
+def test_nondropout_penalty_by_hand():
+    x = np.array([[[101, 105]], [[101, 101]], [[105, 105]], [[101, 109]], [[109, 109]], [[101, 105]],
+                  [[MISSING, MISSING]]])
+    d, _ = dissimilarity(x, nondropout_penalty=1.0)
+    assert d[0, 1] == 1 and d[0, 2] == 1  # a heterozygote and either homozygote: one dropout
+    assert d[0, 3] == 2  # 101/105 vs 101/109: one allele differs, dropout cannot explain it
+    assert d[1, 2] == 3 and d[0, 4] == 3  # two homozygotes / no allele shared
+    assert d[0, 5] == 0 and d[0, 6] == 1  # identical; missing on one side is never penalised
+    d2, _ = dissimilarity(x, nondropout_penalty=2.5)
+    assert d2[0, 3] == 3.5 and d2[0, 1] == 1
 
 
 def test_close_pairs_chunked_equals_full():
@@ -64,6 +89,19 @@ def test_close_pairs_chunked_equals_full():
     keep = (d[iu, ju] <= 6) & (c[iu, ju] >= 4)
     assert set(zip(i.tolist(), j.tolist())) == set(zip(iu[keep].tolist(), ju[keep].tolist()))
     np.testing.assert_allclose(dd, d[i, j])
+
+
+@pytest.mark.parametrize("penalty", [0.0, 1.0])
+def test_match_to_references_equals_full_matrix(penalty):
+    """The penalty is added only where it can matter; best, its score and the matches must
+    equal those of the full matrix."""
+    a = _with_dropout(_random_genotypes(n=60, seed=3), seed=4)
+    samples, refs = a[::2], a[1::2]
+    d, c = dissimilarity(samples, refs, nondropout_penalty=penalty)
+    res = match_to_references(samples, refs, 4, 4, nondropout_penalty=penalty, chunk=7)
+    np.testing.assert_allclose(res["mismatches"], d.min(axis=1))
+    np.testing.assert_allclose(d[np.arange(len(samples)), res["best"]], d.min(axis=1))
+    np.testing.assert_array_equal(res["n_matches"], ((d <= 4) & (c >= 4)).sum(axis=1))
 
 
 def test_ari_hand_values():
@@ -88,7 +126,8 @@ def test_flags_multiple_match_and_too_few_loci():
     few = np.full((L, 2), MISSING)
     few[:2] = base[:2]
     a = np.stack([ind1, ind1, ind2, ind2, between, few])
-    r = identify_individuals(a, max_mismatch=3, min_loci=5)
+    # distances built in allelematch's plain count (the 'between' alleles are not dropouts)
+    r = identify_individuals(a, max_mismatch=3, min_loci=5, nondropout_penalty=0)
     assert r.individual[0] == r.individual[1] and r.individual[2] == r.individual[3]
     assert r.individual[0] != r.individual[2]
     # 'between' is exactly as close to both animals: flagged and set apart (its own provisional
@@ -108,11 +147,30 @@ def test_multiple_match_without_tie_goes_to_the_closer_animal():
     near2[:2] = [100, 112]  # 4 from ind1, 2 from ind2
     near2[2] = [108, 112]
     a = np.stack([ind1, ind1, ind2, ind2, near2])
-    r = identify_individuals(a, max_mismatch=4, min_loci=5)
+    r = identify_individuals(a, max_mismatch=4, min_loci=5, nondropout_penalty=0)
     assert r.individual[0] != r.individual[2]
     assert r.individual[4] == r.individual[2]
     assert r.status[4] == "multiple_match" and list(r.also_matches[4]) == [r.individual[0]]
     assert r.mismatches[4] == 2
+
+
+def test_dropout_differences_merge_other_differences_separate():
+    """Two animals one allele apart at two loci (101/105 vs 101/109), and scats of the first
+    that lost an allele at two loci: all within 2 alleles of each other in allelematch's count.
+    With the penalty the dropouts still join their animal but the second animal stays apart."""
+    L = 10
+    first = np.tile(np.array([101, 105]), (L, 1))
+    second = first.copy()
+    second[:2] = [101, 109]
+    dropped = first.copy()
+    dropped[5:7] = [105, 105]
+    a = np.stack([first, first, dropped, dropped, second, second])
+    plain = identify_individuals(a, max_mismatch=2, nondropout_penalty=0)
+    assert plain.n_individuals == 1
+    r = identify_individuals(a, max_mismatch=2)
+    assert r.n_individuals == 2
+    assert len(set(r.individual[:4])) == 1 and r.individual[4] == r.individual[5] != r.individual[0]
+    assert r.mismatches[2] == 2 and set(r.status) == {"ok"}
 
 
 def test_executor_gives_identical_result():
@@ -183,10 +241,7 @@ def _covered(truth, labels, counted=None):
     return (maj if counted is None else maj[counted[maj.index]]).nunique()
 
 
-_AM_ROWS = [(2, 3), (3, 6), (4, 1),
-            pytest.param(4, 6, marks=pytest.mark.xfail(strict=True, reason=(
-                "known miss: allelematch 99 unique (covering 89 animals), bigcats 94 "
-                "(covering 90, ARI 0.87); see docs/notes/issue-3.md")))]
+_AM_ROWS = [(2, 3), (3, 6), (4, 1), (4, 6)]
 
 
 @pytest.mark.shared
@@ -195,8 +250,8 @@ def test_allelematch_counts_equal_or_closer(shared, i, m):
     """At allelematch's own alleleMismatch: unique count equal to or closer to the truth.
 
     Every row of expected_allelematch_amUnique.csv. Example 4 at m = 6 (allelematch: 99 unique
-    genotypes covering only 89 true animals) is a known miss: bigcats finds 94 covering 90. The clustering
-    variants tried to close it are listed in docs/notes/issue-3.md.
+    genotypes covering only 89 true animals) needs the non-dropout penalty: with allelematch's
+    plain count (``nondropout_penalty=0``) bigcats finds 94 covering 90 (docs/notes/issue-3.md).
     """
     g, truth = _am(shared, i)
     exp = pd.read_csv(shared(*AM, "expected_allelematch_amUnique.csv"))
@@ -226,7 +281,8 @@ def _assert_consensus_invariants(a, r, m):
     typed = (r.consensus[:, :, 0] != MISSING).sum(axis=1)
     assert (typed[r.reliable] >= r.params["min_loci"]).all()
     assert (r.mismatches[founded] <= m + 1e-9).all()
-    d, _ = dissimilarity(a[founded], r.consensus[r.individual[founded]])
+    d, _ = dissimilarity(a[founded], r.consensus[r.individual[founded]], missing_weight=r.params["missing_weight"],
+                         pairing=r.params["pairing"], nondropout_penalty=r.params["nondropout_penalty"])
     np.testing.assert_allclose(np.diag(d), r.mismatches[founded])
 
 
@@ -344,6 +400,26 @@ def test_identify_cli_and_profile(tmp_path, run_cli):
     assert (s.individual_id[30:].to_numpy() == s.individual_id[:10].to_numpy()).all()
     assert len(pd.read_csv(tmp_path / "i.csv")) == 30
     assert pd.read_csv(tmp_path / "p.csv")["suggested"].sum() == 1
+
+
+def test_identify_cli_nondropout_penalty_option(tmp_path, run_cli):
+    """The CLI passes --nondropout-penalty through: 0 reproduces allelematch's plain count."""
+    from genetics.io.formats import write_genotypes
+    from genetics.model import Genotypes
+
+    L = 10
+    first = np.tile(np.array([101, 105]), (L, 1))
+    second = first.copy()
+    second[:2] = [101, 109]
+    a = np.stack([first, first, second, second])
+    write_genotypes(Genotypes(a, ("a1", "a2", "b1", "b2"), tuple(f"L{j}" for j in range(L))), tmp_path / "g.gen")
+    counts = {}
+    for pen in ("0", "1"):
+        code, _, err = run_cli("genetics", "identify", str(tmp_path / "g.gen"), "-o", str(tmp_path / f"s{pen}.csv"),
+                               "--max-mismatch", "2", "--nondropout-penalty", pen)
+        assert code == 0, err
+        counts[pen] = pd.read_csv(tmp_path / f"s{pen}.csv").individual_id.nunique()
+    assert counts == {"0": 1, "1": 2}
 
 
 def test_identify_cli_cautions_when_many_samples_fit_two_individuals(tmp_path, run_cli):
