@@ -782,8 +782,10 @@ def threshold_profile(
     a = np.asarray(alleles)
     n_loci = a.shape[1]
     if thresholds is None:
-        # as amUniqueProfile: 0 to 40 % of the allele columns
-        thresholds = np.arange(0, int(np.floor(0.4 * 2 * n_loci)) + 1)
+        # as amUniqueProfile: 0 to 40 % of the largest possible score (2 per locus, plus the
+        # non-dropout penalty: 40 % of the allele columns when it is 0)
+        top = 0.4 * n_loci * (2 + kwargs.get("nondropout_penalty", NONDROPOUT_PENALTY))
+        thresholds = np.arange(0, int(np.floor(top + _EPS)) + 1)
     rows = []
     for m in thresholds:
         r = identify_individuals(a, float(m), min_loci, **kwargs)
@@ -803,8 +805,8 @@ def suggest_threshold(profile: pd.DataFrame) -> float:
     missing data, stays flat while it separates true individuals, and falls again once
     distinct animals merge. The suggestion is the smallest threshold of the longest run of
     thresholds (excluding 0) with the same count (above one individual) and no sample matching
-    two individuals (ties: the earlier run). The default profile spans 0 to 40 % of the allele
-    columns, as amUniqueProfile's does. Without such a run, the threshold above 0 whose next step changes
+    two individuals (ties: the earlier run). The default profile spans 0 to 40 % of the largest
+    possible score, as amUniqueProfile's spans 40 % of the allele columns. Without such a run, the threshold above 0 whose next step changes
     the count least. Always inspect the profile; allelematch's guess has the same caveat
     (Galpern et al. 2012).
     """

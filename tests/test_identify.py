@@ -438,9 +438,12 @@ def test_identify_cli_cautions_when_many_samples_fit_two_individuals(tmp_path, r
         assert ("caution:" in err) is warned, err
 
 
-def test_default_profile_spans_forty_percent_of_allele_columns():
-    """As amUniqueProfile: thresholds 0 .. floor(0.4 x allele columns)."""
+def test_default_profile_spans_forty_percent_of_the_largest_score():
+    """As amUniqueProfile: thresholds 0 .. floor(0.4 x allele columns) with allelematch's count;
+    with the non-dropout penalty the largest score per locus is 2 + penalty."""
     a = _random_genotypes(n=12, L=10, miss=0.0)
-    prof = threshold_profile(a)
+    prof = threshold_profile(a, nondropout_penalty=0)
     assert prof["max_mismatch"].tolist() == [float(x) for x in range(0, 9)]
     assert prof["suggested"].sum() == 1
+    prof = threshold_profile(a)
+    assert prof["max_mismatch"].tolist() == [float(x) for x in range(0, 13)]
