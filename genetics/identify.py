@@ -222,20 +222,15 @@ def _from_products(s, c, na, nb, missing_weight):
     return d
 
 
-def _block(fa: MismatchFeatures, fb: MismatchFeatures, missing_weight, penalty=0.0, cutoff=np.inf):
-    """Dissimilarity D and co-typed loci C between two blocks of rows.
+def _block(fa: MismatchFeatures, fb: MismatchFeatures, missing_weight):
+    """Allele count D (no penalty) and co-typed loci C between two blocks of rows (BLAS).
 
-    The allele count is a matrix product; the non-dropout penalty (never negative) is then
-    added only where the count alone is ``<= cutoff`` (a float per row, or one for all):
-    entries beyond it stay beyond it, so callers that keep ``D <= cutoff`` lose nothing.
+    The non-dropout penalty is never negative, so callers add it (:func:`nondropout_loci`) only
+    to the entries that can still pass their threshold.
     """
     c = fa.typed @ fb.typed.T
     d = _from_products(fa.onehot @ fb.onehot.T, c, fa.typed.sum(axis=1)[:, None], fb.typed.sum(axis=1)[None, :],
                        missing_weight)
-    if penalty:
-        cut = np.asarray(cutoff, dtype=np.float64)
-        i, j = np.nonzero(d <= (cut[:, None] if cut.ndim else cut) + _EPS)
-        d[i, j] += penalty * nondropout_loci(fa.alleles[i], fb.alleles[j])
     return d, c
 
 
@@ -283,7 +278,9 @@ def dissimilarity(
     vocab = allele_vocabulary(a, b)
     fa = allele_features(a, vocab, pairing)
     fb = allele_features(b, vocab, pairing)
-    d, c = _block(fa, fb, missing_weight, nondropout_penalty)
+    d, c = _block(fa, fb, missing_weight)
+    if nondropout_penalty:
+        d = d + nondropout_penalty * nondropout_loci(fa.alleles[:, None], fb.alleles[None, :])
     return d.astype(np.float64), np.rint(c).astype(np.int64)
 
 
@@ -325,7 +322,7 @@ def naive_dissimilarity(
 # --------------------------------------------------------------------------- chunked pairs
 def _close_pairs_chunk(args):
     fa, fb, row0, col0, max_mismatch, min_loci, missing_weight, penalty, upper = args
-    d, c = _block(fa, fb, missing_weight, penalty, max_mismatch)
+    d, c = _block(fa, fb, missing_weight)
     ok = (d <= max_mismatch + _EPS) & (c >= min_loci - _EPS)
     if upper:
         # keep only j > i (global indices)
@@ -333,7 +330,12 @@ def _close_pairs_chunk(args):
         gj = col0 + np.arange(d.shape[1])[None, :]
         ok &= gj > gi
     i, j = np.nonzero(ok)
-    return (i + row0).astype(np.int64), (j + col0).astype(np.int64), d[i, j].astype(np.float64), np.rint(c[i, j]).astype(np.int64)
+    dij = d[i, j].astype(np.float64)
+    if penalty:  # only the pairs the allele count lets through can pass with the penalty
+        dij += penalty * nondropout_loci(fa.alleles[i], fb.alleles[j])
+        keep = dij <= max_mismatch + _EPS
+        i, j, dij = i[keep], j[keep], dij[keep]
+    return (i + row0).astype(np.int64), (j + col0).astype(np.int64), dij, np.rint(c[i, j]).astype(np.int64)
 
 
 def close_pairs(
