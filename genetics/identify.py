@@ -715,7 +715,8 @@ def identify_individuals(
     if len(low):
         status[low] = "too_few_loci"
         if k:
-            lowres = match_to_references(a[low], cons, 0, 1, missing_weight=0.0, pairing=pairing)
+            lowres = match_to_references(a[low], cons, 0, 1, missing_weight=0.0, pairing=pairing,
+                                          nondropout_penalty=nondropout_penalty)
             attach = lowres["n_matches"] == 1
             assign[low[attach]] = lowres["best"][attach]
         else:
